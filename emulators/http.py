@@ -1,0 +1,43 @@
+"""Small HTTP helpers shared by the emulated services."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from typing import Any
+
+from flask import Response, request
+
+from emulators.faults import FaultBoard
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
+
+
+def bearer_token() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+class DroppedConnection(Exception):
+    """Raised after the client socket was shut down on purpose."""
+
+
+def apply_fault(faults: FaultBoard, service: str) -> Response | None:
+    """Apply the next injected fault of `service` to this request, if there is one."""
+    fault = faults.take(service)
+    if fault is None:
+        return None
+    if fault.latency:
+        time.sleep(fault.latency)
+    if fault.drop:
+        sock = request.environ.get("werkzeug.socket")
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        raise DroppedConnection(service)
+    if fault.status:
+        return json_response({"error": {"type": "INJECTED_FAULT",
+                                        "message": f"Injected fault: {fault.status}"}}, fault.status)
+    return None

@@ -1,0 +1,244 @@
+"""The Airtable base as code: every table and field, with its type and options.
+
+This is the one place that maps the English identifiers code uses to the French labels
+coordinators see. `make provision` creates what is missing from it; the typed records in
+`schemas.records` take their Airtable names from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from schemas import options as opt
+
+CHOICE_COLORS = ("blueLight2", "cyanLight2", "tealLight2", "greenLight2", "yellowLight2",
+                 "orangeLight2", "redLight2", "pinkLight2", "purpleLight2", "grayLight2")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    label: str
+    type: str
+    options: dict[str, Any] | None = None
+    description: str = ""
+    # For multipleRecordLinks: the linked table's key, and whether Airtable creates this field
+    # itself as the inverse of a link declared on the other table.
+    links_to: str | None = None
+    inverse_of: tuple[str, str] | None = None
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(c["name"] for c in (self.options or {}).get("choices", ()))
+
+    def create_payload(self, linked_table_id: str | None = None) -> dict[str, Any]:
+        """The body of a Meta API create-field request."""
+        payload: dict[str, Any] = {"name": self.label, "type": self.type}
+        if self.description:
+            payload["description"] = self.description
+        if self.type == "multipleRecordLinks":
+            payload["options"] = {"linkedTableId": linked_table_id}
+        elif self.options:
+            payload["options"] = self.options
+        return payload
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    key: str
+    label: str
+    fields: tuple[FieldSpec, ...]
+    description: str = ""
+
+    @property
+    def primary(self) -> FieldSpec:
+        return self.fields[0]
+
+    def field(self, key: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.key == key:
+                return spec
+        raise KeyError(f"table {self.key!r} has no field {key!r}")
+
+    @property
+    def own_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields we create directly (inverse links appear when their other side is created)."""
+        return tuple(f for f in self.fields if f.inverse_of is None)
+
+
+# --- field constructors -------------------------------------------------------------------
+
+def text(key: str, label: str, description: str = "") -> FieldSpec:
+    return FieldSpec(key, label, "singleLineText", description=description)
+
+
+def long_text(key: str, label: str, description: str = "") -> FieldSpec:
+    return FieldSpec(key, label, "multilineText", description=description)
+
+
+def email(key: str, label: str) -> FieldSpec:
+    return FieldSpec(key, label, "email")
+
+
+def phone(key: str, label: str) -> FieldSpec:
+    return FieldSpec(key, label, "phoneNumber")
+
+
+def number(key: str, label: str, precision: int = 0) -> FieldSpec:
+    return FieldSpec(key, label, "number", {"precision": precision})
+
+
+def checkbox(key: str, label: str) -> FieldSpec:
+    return FieldSpec(key, label, "checkbox", {"icon": "check", "color": "greenBright"})
+
+
+def date(key: str, label: str) -> FieldSpec:
+    return FieldSpec(key, label, "date", {"dateFormat": {"name": "european"}})
+
+
+def datetime(key: str, label: str) -> FieldSpec:
+    return FieldSpec(key, label, "dateTime", {
+        "timeZone": "Europe/Paris",
+        "dateFormat": {"name": "european"},
+        "timeFormat": {"name": "24hour"},
+    })
+
+
+def _choices(enum: type[StrEnum]) -> dict[str, Any]:
+    return {"choices": [
+        {"name": member.value, "color": CHOICE_COLORS[i % len(CHOICE_COLORS)]}
+        for i, member in enumerate(enum)
+    ]}
+
+
+def single(key: str, label: str, enum: type[StrEnum]) -> FieldSpec:
+    return FieldSpec(key, label, "singleSelect", _choices(enum))
+
+
+def multi(key: str, label: str, enum: type[StrEnum]) -> FieldSpec:
+    return FieldSpec(key, label, "multipleSelects", _choices(enum))
+
+
+def link(key: str, label: str, to: str, description: str = "") -> FieldSpec:
+    return FieldSpec(key, label, "multipleRecordLinks", description=description, links_to=to)
+
+
+def inverse(key: str, label: str, of: tuple[str, str]) -> FieldSpec:
+    """The field Airtable adds to this table when the link `of` = (table, field) is created."""
+    return FieldSpec(key, label, "multipleRecordLinks", links_to=of[0], inverse_of=of)
+
+
+# --- the base ---------------------------------------------------------------------------
+
+VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
+    text("full_name", "Nom complet"),
+    text("first_name", "Prénom"),
+    text("last_name", "Nom"),
+    email("email", "Email"),
+    phone("phone", "Téléphone"),
+    text("postcode", "Code postal"),
+    text("town", "Commune"),
+    multi("levels", "Niveaux", opt.Level),
+    multi("subjects", "Matières", opt.Subject),
+    multi("slots", "Disponibilités", opt.Slot),
+    single("mode", "Modalité", opt.Mode),
+    number("capacity", "Capacité"),
+    number("hours_per_week", "Heures par semaine", precision=1),
+    text("association", "Association"),
+    long_text("motivation", "Motivation"),
+    single("status", "Statut", opt.VolunteerStatus),
+    single("agreement", "Convention", opt.EnvelopeStatus),
+    text("envelope_id", "Enveloppe"),
+    single("email_status", "Email statut", opt.EmailStatus),
+    checkbox("consent", "Consentement"),
+    text("typeform_token", "Réponse Typeform"),
+    datetime("registered_at", "Inscrit le"),
+    inverse("pairs", "Binômes", of=("pairs", "volunteer")),
+    inverse("suggested_for", "Suggéré pour", of=("needs", "suggested_mentors")),
+), "Les bénévoles inscrits via le formulaire ; une fiche par personne (clé : Email).")
+
+STRUCTURES = TableSpec("structures", "Structures", (
+    text("name", "Nom"),
+    single("type", "Type", opt.StructureType),
+    email("email", "Email"),
+    text("contact", "Contact"),
+    phone("phone", "Téléphone"),
+    text("postcode", "Code postal"),
+    text("town", "Commune"),
+    single("charter", "Charte", opt.EnvelopeStatus),
+    text("envelope_id", "Enveloppe"),
+    single("email_status", "Email statut", opt.EmailStatus),
+    text("typeform_token", "Réponse Typeform"),
+    datetime("registered_at", "Inscrite le"),
+    long_text("duplicate_of", "Doublon probable"),
+    inverse("needs", "Besoins", of=("needs", "structure")),
+    inverse("pairs", "Binômes", of=("pairs", "structure")),
+), "Collèges, lycées et associations qui accueillent des élèves (clé : Email).")
+
+NEEDS = TableSpec("needs", "Besoins", (
+    text("reference", "Référence", "Une référence, jamais le nom de l'élève."),
+    link("structure", "Structure", to="structures"),
+    single("level", "Niveau", opt.Level),
+    multi("subjects", "Matières", opt.Subject),
+    long_text("difficulties", "Difficultés"),
+    multi("slots", "Créneaux", opt.Slot),
+    single("mode", "Modalité", opt.Mode),
+    single("status", "Statut", opt.NeedStatus),
+    link("suggested_mentors", "Mentors suggérés", to="volunteers",
+         description="Du plus pertinent au moins pertinent."),
+    long_text("explanations", "Explications"),
+    datetime("suggested_at", "Suggestions calculées le"),
+    inverse("pair", "Binôme", of=("pairs", "need")),
+), "Un besoin par élève accompagné (sans nom d'élève).")
+
+PAIRS = TableSpec("pairs", "Binômes", (
+    text("name", "Nom"),
+    link("need", "Besoin", to="needs"),
+    link("volunteer", "Bénévole", to="volunteers"),
+    link("structure", "Structure", to="structures"),
+    single("status", "Statut", opt.PairStatus),
+    date("started_on", "Début"),
+    date("last_check_in", "Dernier suivi"),
+    date("next_check_in", "Prochain suivi"),
+    long_text("alert", "Alerte"),
+    inverse("check_ins", "Suivis", of=("check_ins", "pair")),
+), "Un bénévole et un élève (un besoin) suivis ensemble.")
+
+CHECK_INS = TableSpec("check_ins", "Suivis", (
+    text("title", "Suivi"),
+    link("pair", "Binôme", to="pairs"),
+    date("date", "Date"),
+    single("author", "Par", opt.CheckInAuthor),
+    single("mood", "Ça se passe", opt.CheckInMood),
+    number("sessions", "Séances"),
+    long_text("comment", "Commentaire"),
+    checkbox("needs_help", "Besoin d'aide"),
+), "Les points d'étape des binômes.")
+
+JOURNAL = TableSpec("journal", "Journal", (
+    text("event", "Événement"),
+    single("source", "Source", opt.JournalSource),
+    text("type", "Type"),
+    text("external_ref", "Référence externe", "Unique par source : une livraison répétée n'ajoute rien."),
+    single("status", "Statut", opt.JournalStatus),
+    long_text("detail", "Détail"),
+    datetime("received_at", "Reçu le"),
+    long_text("payload", "Données", "Le contenu reçu, pour pouvoir le rejouer."),
+), "Chaque événement reçu et chaque échec.")
+
+BASE: tuple[TableSpec, ...] = (VOLUNTEERS, STRUCTURES, NEEDS, PAIRS, CHECK_INS, JOURNAL)
+TABLES: dict[str, TableSpec] = {t.key: t for t in BASE}
+
+
+def table(key: str) -> TableSpec:
+    return TABLES[key]
+
+
+def table_label(key: str) -> str:
+    return TABLES[key].label
+
+
+def field_label(table_key: str, field_key: str) -> str:
+    return TABLES[table_key].field(field_key).label

@@ -1,0 +1,166 @@
+"""Typed records: one pydantic model per table, English attributes, Airtable labels as aliases.
+
+The aliases come from `schemas.base`, so a model attribute that is not in the base fails at
+import time instead of at the first write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas import base
+from schemas import options as opt
+
+RecordId = str
+
+
+def _airtable_config(table_key: str) -> ConfigDict:
+    spec = base.table(table_key)
+    return ConfigDict(
+        alias_generator=lambda name: spec.field(name).label,
+        populate_by_name=True,
+        use_enum_values=True,
+        extra="ignore",  # coordinators may add their own columns; we ignore them
+    )
+
+
+class AirtableRecord(BaseModel):
+    """A row of one table. `record_id` is Airtable's id, not a field."""
+
+    table_key: ClassVar[str]
+    record_id: RecordId | None = Field(default=None, alias="id", exclude=True)
+
+    @classmethod
+    def table_label(cls) -> str:
+        return base.table_label(cls.table_key)
+
+    @classmethod
+    def label(cls, attribute: str) -> str:
+        return base.field_label(cls.table_key, attribute)
+
+    @classmethod
+    def from_airtable(cls, record: dict[str, Any]) -> "AirtableRecord":
+        return cls.model_validate({**record["fields"], "id": record["id"]})
+
+    def to_fields(self) -> dict[str, Any]:
+        """The Airtable `fields` of this record: only the attributes that were set, by label."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class Volunteer(AirtableRecord):
+    table_key = "volunteers"
+    model_config = _airtable_config("volunteers")
+
+    full_name: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    postcode: str = ""
+    town: str = ""
+    levels: list[opt.Level] = []
+    subjects: list[opt.Subject] = []
+    slots: list[opt.Slot] = []  # type: ignore[valid-type]
+    mode: opt.Mode | None = None
+    capacity: int | None = None
+    hours_per_week: float | None = None
+    association: str = ""
+    motivation: str = ""
+    status: opt.VolunteerStatus | None = None
+    agreement: opt.EnvelopeStatus | None = None
+    envelope_id: str = ""
+    email_status: opt.EmailStatus | None = None
+    consent: bool = False
+    typeform_token: str = ""
+    registered_at: dt.datetime | None = None
+    pairs: list[RecordId] = []
+    suggested_for: list[RecordId] = []
+
+
+class Structure(AirtableRecord):
+    table_key = "structures"
+    model_config = _airtable_config("structures")
+
+    name: str = ""
+    type: opt.StructureType | None = None
+    email: str = ""
+    contact: str = ""
+    phone: str = ""
+    postcode: str = ""
+    town: str = ""
+    charter: opt.EnvelopeStatus | None = None
+    envelope_id: str = ""
+    email_status: opt.EmailStatus | None = None
+    typeform_token: str = ""
+    registered_at: dt.datetime | None = None
+    duplicate_of: str = ""
+    needs: list[RecordId] = []
+    pairs: list[RecordId] = []
+
+
+class Need(AirtableRecord):
+    table_key = "needs"
+    model_config = _airtable_config("needs")
+
+    reference: str = ""
+    structure: list[RecordId] = []
+    level: opt.Level | None = None
+    subjects: list[opt.Subject] = []
+    difficulties: str = ""
+    slots: list[opt.Slot] = []  # type: ignore[valid-type]
+    mode: opt.Mode | None = None
+    status: opt.NeedStatus | None = None
+    suggested_mentors: list[RecordId] = []
+    explanations: str = ""
+    suggested_at: dt.datetime | None = None
+    pair: list[RecordId] = []
+
+
+class Pair(AirtableRecord):
+    table_key = "pairs"
+    model_config = _airtable_config("pairs")
+
+    name: str = ""
+    need: list[RecordId] = []
+    volunteer: list[RecordId] = []
+    structure: list[RecordId] = []
+    status: opt.PairStatus | None = None
+    started_on: dt.date | None = None
+    last_check_in: dt.date | None = None
+    next_check_in: dt.date | None = None
+    alert: str = ""
+    check_ins: list[RecordId] = []
+
+
+class CheckIn(AirtableRecord):
+    table_key = "check_ins"
+    model_config = _airtable_config("check_ins")
+
+    title: str = ""
+    pair: list[RecordId] = []
+    date: dt.date | None = None
+    author: opt.CheckInAuthor | None = None
+    mood: opt.CheckInMood | None = None
+    sessions: int | None = None
+    comment: str = ""
+    needs_help: bool = False
+
+
+class JournalEntry(AirtableRecord):
+    table_key = "journal"
+    model_config = _airtable_config("journal")
+
+    event: str = ""
+    source: opt.JournalSource | None = None
+    type: str = ""
+    external_ref: str = ""
+    status: opt.JournalStatus | None = None
+    detail: str = ""
+    received_at: dt.datetime | None = None
+    payload: str = ""
+
+
+MODELS: tuple[type[AirtableRecord], ...] = (Volunteer, Structure, Need, Pair, CheckIn, JournalEntry)

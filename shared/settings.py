@@ -1,0 +1,137 @@
+"""One typed settings object, read lazily from the environment (and a `.env` file).
+
+In `local` mode every value has a default that points at the emulators and uses development
+secrets, so a fresh clone runs offline. In `production` nothing may be left to a default:
+`load_settings()` refuses to start and names every variable that is missing or still holds a
+development value.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+# Development-only P-256 key pair of the local SendGrid emulator; the emulator keeps the private
+# half. Production must configure the public key SendGrid shows for the account.
+DEV_SENDGRID_EVENT_PUBLIC_KEY = (
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEBhKJQ/QiY6qXk+ZsFSHbK8b/ayEWK+vT"
+    "wV7ZTfP1Kmv1YXizFV75ywojxrlzFPSHEt7zNssgOl+CLvuppleWfg=="
+)
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot be used in the current environment."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    BINOME_ENV: Literal["local", "production"] = "local"
+    BINOME_FUNCTIONS_PORT: int = 8080
+    BINOME_EMULATOR_PORT: int = 8787
+
+    AIRTABLE_TOKEN: str = "patLocalDevelopmentToken"
+    AIRTABLE_BASE_ID: str = Field("appBinomeLocal001", pattern=r"^app[A-Za-z0-9]{14}$")
+    AIRTABLE_ENDPOINT_URL: str = ""
+
+    TYPEFORM_SECRET: str = "dev-typeform-secret"
+    TYPEFORM_TOKEN: str = "dev-typeform-token"
+    TYPEFORM_API_URL: str = ""
+    TYPEFORM_FORM_VOLUNTEER: str = "benevoles"
+    TYPEFORM_FORM_STRUCTURE: str = "structures"
+    TYPEFORM_FORM_CHECKIN: str = "suivis"
+
+    SENDGRID_API_KEY: str = "SG.local-development-key"
+    SENDGRID_HOST: str = ""
+    SENDGRID_FROM: str = "binome@example.org"
+    SENDGRID_EVENT_PUBLIC_KEY: str = DEV_SENDGRID_EVENT_PUBLIC_KEY
+
+    DOCUSIGN_HOST: str = ""
+    DOCUSIGN_ACCOUNT_ID: str = "00000000-0000-4000-8000-00000000b1a0"
+    DOCUSIGN_INTEGRATION_KEY: str = "local-integration-key"
+    DOCUSIGN_USER_ID: str = "00000000-0000-4000-8000-00000000u5e7"
+    DOCUSIGN_PRIVATE_KEY: str = "local-no-private-key"
+    DOCUSIGN_OAUTH_HOST: str = "account-d.docusign.com"
+    DOCUSIGN_TEMPLATE_VOLUNTEER: str = "convention-benevole"
+    DOCUSIGN_TEMPLATE_CHARTER: str = "charte-structure"
+    DOCUSIGN_CONNECT_KEY: str = "dev-docusign-connect-key"
+
+    AUTOMATION_SECRET: str = "dev-automation-secret"
+    LINK_SECRET: str = "dev-link-secret"
+    PUBLIC_URL: str = ""
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.BINOME_EMULATOR_PORT}"
+
+    @property
+    def is_local(self) -> bool:
+        return self.BINOME_ENV == "local"
+
+    @model_validator(mode="after")
+    def _point_local_endpoints_at_the_emulators(self) -> "Settings":
+        # Endpoint defaults depend on the emulator port, so they are filled in here rather than
+        # as static defaults; production leaves them empty and the check below names them.
+        if self.is_local:
+            local = {
+                "AIRTABLE_ENDPOINT_URL": f"{self.emulator_url}/airtable",
+                "TYPEFORM_API_URL": f"{self.emulator_url}/typeform",
+                "SENDGRID_HOST": f"{self.emulator_url}/sendgrid",
+                "DOCUSIGN_HOST": f"{self.emulator_url}/docusign/restapi",
+                "PUBLIC_URL": f"http://127.0.0.1:{self.BINOME_FUNCTIONS_PORT}",
+            }
+            for name, value in local.items():
+                if not getattr(self, name):
+                    object.__setattr__(self, name, value)
+        return self
+
+
+# Every variable production must set explicitly (ports and BINOME_ENV have safe defaults).
+PRODUCTION_REQUIRED = tuple(
+    name for name in Settings.model_fields if not name.startswith("BINOME_")
+)
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Name every variable that is missing or still holds a development value."""
+    defaults = Settings.model_construct()  # static defaults, without the local endpoint filling
+    problems = []
+    for name in PRODUCTION_REQUIRED:
+        value = getattr(settings, name)
+        if name not in settings.model_fields_set or not value:
+            problems.append(f"{name} (manquante)")
+        elif value == getattr(defaults, name):
+            problems.append(f"{name} (valeur de développement)")
+        elif _is_loopback_url(value):
+            problems.append(f"{name} (adresse locale {value})")
+    return problems
+
+
+def _is_loopback_url(value: str) -> bool:
+    if "://" not in value:
+        return False
+    return (urlsplit(value).hostname or "") in LOOPBACK_HOSTS
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings and refuse unsafe production configurations."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.BINOME_ENV == "production":
+        problems = production_problems(settings)
+        if problems:
+            raise ConfigurationError(
+                "BINOME_ENV=production refuse de démarrer ; à définir : " + ", ".join(problems)
+            )
+    return settings
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use (never at import time)."""
+    return load_settings()
