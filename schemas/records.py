@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas import base
 from schemas import options as opt
@@ -44,6 +44,14 @@ class AirtableRecord(BaseModel):
     @classmethod
     def from_airtable(cls, record: dict[str, Any]) -> "AirtableRecord":
         return cls.model_validate({**record["fields"], "id": record["id"]})
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _airtable_precision(cls, value: Any) -> Any:
+        # Airtable keeps milliseconds: finer values would look changed after every round trip.
+        if isinstance(value, dt.datetime):
+            return value.replace(microsecond=value.microsecond // 1000 * 1000)
+        return value
 
     def to_fields(self) -> dict[str, Any]:
         """The Airtable `fields` of this record: only the attributes that were set, by label."""

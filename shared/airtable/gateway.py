@@ -1,0 +1,190 @@
+"""The one place binome touches the base: pyairtable behind typed records and English names.
+
+- tables are addressed by our record types, labels come from `schemas/`;
+- writes go by 10 records per request, the API's maximum;
+- every request of the process passes the base's pacer, so bulk work stays under 5 requests/s;
+- `sync` reads first and writes only records, and fields, whose values changed;
+- failures come out as two typed errors: `AirtableUnavailable` (retry later: 429 after retries,
+  5xx, network) and `AirtableRejected` (our request is wrong: 4xx), so callers can map them to
+  5xx and to a kept-and-reported error respectively.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence, TypeVar
+
+import requests
+from pyairtable import Api, Table
+from pyairtable.api.retrying import retry_strategy
+from pyairtable.formulas import Formula
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from schemas.records import AirtableRecord
+from shared.airtable.diff import plan_sync
+from shared.airtable.pacer import RequestPacer, pacer_for
+from shared.settings import Settings
+
+R = TypeVar("R", bound=AirtableRecord)
+REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds)
+
+
+class AirtableError(Exception):
+    """The base could not do what we asked."""
+
+
+class AirtableUnavailable(AirtableError):
+    """Airtable is down, slow or rate-limiting us: retrying later can succeed."""
+
+
+class AirtableRejected(AirtableError):
+    """Airtable refused the request itself (4xx): retrying the same request will not help."""
+
+    def __init__(self, status: int, error: Any):
+        super().__init__(f"{status}: {error}")
+        self.status = status
+        self.error = error
+
+
+class PacedAdapter(HTTPAdapter):
+    """Holds a pacer slot for every request and counts requests by method."""
+
+    def __init__(self, pacer: RequestPacer, counts: collections.Counter[str], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.pacer = pacer
+        self.counts = counts
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        with self.pacer.slot():
+            self.counts[request.method or "GET"] += 1
+            return super().send(request, *args, **kwargs)
+
+
+@dataclass
+class UpsertOutcome:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SyncOutcome:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+class AirtableGateway:
+    def __init__(self, settings: Settings, *, pacer: RequestPacer | None = None,
+                 retry: Retry | None = None):
+        self.base_id = settings.AIRTABLE_BASE_ID
+        self.api = Api(settings.AIRTABLE_TOKEN, endpoint_url=settings.AIRTABLE_ENDPOINT_URL,
+                       timeout=REQUEST_TIMEOUT)
+        self.requests: collections.Counter[str] = collections.Counter()
+        adapter = PacedAdapter(pacer or pacer_for(f"{settings.AIRTABLE_ENDPOINT_URL}/{self.base_id}"),
+                               self.requests, max_retries=retry or retry_strategy())
+        self.api.session.mount("http://", adapter)
+        self.api.session.mount("https://", adapter)
+        self.base = self.api.base(self.base_id)
+
+    @property
+    def request_count(self) -> int:
+        return sum(self.requests.values())
+
+    def table(self, model: type[AirtableRecord]) -> Table:
+        return self.base.table(model.table_label())
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def all(self, model: type[R], formula: str | Formula | None = None,
+            fields: Sequence[str] | None = None) -> list[R]:
+        """Every record of the model's table (matching `formula`), as typed records.
+
+        `fields` are attribute names; asking only for what is needed keeps pages small.
+        """
+        options: dict[str, Any] = {}
+        if formula is not None:
+            options["formula"] = formula
+        if fields:
+            options["fields"] = [model.label(name) for name in fields]
+        with translate_errors():
+            return [model.from_airtable(r) for r in self.table(model).all(**options)]  # type: ignore[misc]
+
+    def first(self, model: type[R], formula: str | Formula) -> R | None:
+        with translate_errors():
+            found = self.table(model).first(formula=formula)
+        return model.from_airtable(found) if found else None  # type: ignore[return-value]
+
+    def get(self, model: type[R], record_id: str) -> R:
+        with translate_errors():
+            return model.from_airtable(self.table(model).get(record_id))  # type: ignore[return-value]
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def create(self, records: Sequence[R]) -> list[R]:
+        if not records:
+            return []
+        model = type(records[0])
+        with translate_errors():
+            created = self.table(model).batch_create([r.to_fields() for r in records])
+        return [model.from_airtable(r) for r in created]  # type: ignore[misc]
+
+    def update(self, model: type[R], changes: Sequence[dict[str, Any]]) -> list[R]:
+        """Apply `{"id", "fields"}` changes (Airtable labels), 10 records per request."""
+        if not changes:
+            return []
+        with translate_errors():
+            updated = self.table(model).batch_update(list(changes))  # type: ignore[arg-type]
+        return [model.from_airtable(r) for r in updated]  # type: ignore[misc]
+
+    def upsert(self, records: Sequence[R], key: str) -> UpsertOutcome:
+        """Create or update by `key` in one request per 10 records, without reading first."""
+        if not records:
+            return UpsertOutcome()
+        model = type(records[0])
+        with translate_errors():
+            result = self.table(model).batch_upsert(
+                [{"fields": r.to_fields()} for r in records], key_fields=[model.label(key)])
+        return UpsertOutcome(result["createdRecords"], result["updatedRecords"])
+
+    def sync(self, desired: Sequence[R], key: str, existing: Sequence[R] | None = None) -> SyncOutcome:
+        """Bring the base in line with `desired`, writing only what changed.
+
+        Reads the table first unless the caller already holds its current state in `existing`.
+        """
+        if not desired:
+            return SyncOutcome()
+        model = type(desired[0])
+        if existing is None:
+            wanted = set().union(*(r.model_fields_set for r in desired)) - {"record_id"}
+            existing = self.all(model, fields=sorted(wanted | {key}))
+        plan = plan_sync(desired, existing, key)
+        created = self.create(plan.creates)
+        updated = self.update(model, plan.updates)
+        return SyncOutcome([r.record_id for r in created], [r.record_id for r in updated],  # type: ignore[misc]
+                           plan.unchanged)
+
+    def delete(self, model: type[AirtableRecord], record_ids: Sequence[str]) -> None:
+        with translate_errors():
+            self.table(model).batch_delete(list(record_ids))
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn the HTTP client's exceptions into our two typed errors."""
+    try:
+        yield
+    except requests.HTTPError as exc:
+        response = exc.response
+        status = response.status_code if response is not None else 0
+        if status == 429 or status >= 500 or status == 0:
+            raise AirtableUnavailable(f"Airtable answered {status}") from exc
+        try:
+            error = response.json().get("error") if response is not None else None
+        except ValueError:
+            error = None
+        raise AirtableRejected(status, error) from exc
+    except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
+        raise AirtableUnavailable(f"Airtable unreachable: {type(exc).__name__}") from exc
