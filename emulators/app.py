@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +24,14 @@ class Emulators:
     store: Store
     faults: FaultBoard = field(default_factory=FaultBoard)
     airtable: AirtableConfig = field(default_factory=AirtableConfig)
-    requests: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)  # "airtable GET" -> count
+    errors: dict[str, int] = field(default_factory=dict)  # "airtable 429" -> count
 
-    def count(self, service: str, method: str) -> None:
-        key = f"{service} {method}"
-        self.requests[key] = self.requests.get(key, 0) + 1
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def bump(self, counter: dict[str, int], key: str) -> None:
+        with self.lock:  # request threads count concurrently
+            counter[key] = counter.get(key, 0) + 1
 
 
 def create_app(db_path: str = ":memory:", airtable_rate_limit: float | None = 5.0) -> Flask:
@@ -37,11 +41,20 @@ def create_app(db_path: str = ":memory:", airtable_rate_limit: float | None = 5.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["emulators"] = state
 
+    def service_of_request() -> str | None:
+        service = request.path.strip("/").split("/")[0]
+        return service if service in SERVICES else None
+
     @app.before_request
-    def _count() -> None:
-        service = (request.path.strip("/").split("/") or [""])[0]
-        if service in SERVICES:
-            state.count(service, request.method)
+    def _count_request() -> None:
+        if service := service_of_request():
+            state.bump(state.requests, f"{service} {request.method}")
+
+    @app.after_request
+    def _count_error(response: Response) -> Response:
+        if response.status_code >= 400 and (service := service_of_request()):
+            state.bump(state.errors, f"{service} {response.status_code}")
+        return response
 
     @app.errorhandler(413)
     def _too_large(_: Any) -> Response:
@@ -70,11 +83,13 @@ def control_blueprint(state: Emulators, records: Records) -> Blueprint:
         state.faults.clear()
         state.airtable.limit.clear()
         state.requests.clear()
+        state.errors.clear()
         return json_response({"ok": True})
 
     @bp.get("/stats")
     def stats() -> Response:
-        return json_response({"requests": dict(sorted(state.requests.items()))})
+        return json_response({"requests": dict(sorted(state.requests.items())),
+                              "errors": dict(sorted(state.errors.items()))})
 
     @bp.route("/faults", methods=["GET", "POST", "DELETE"])
     def faults() -> Response:

@@ -7,6 +7,7 @@ it was; link cells are kept in step with their inverse fields on both sides.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections import OrderedDict
 from typing import Any, Iterable
@@ -179,6 +180,7 @@ class Records:
 
         # Plan every record first: validation errors must not leave half a batch written.
         plans: list[tuple[str | None, dict[str, Any]]] = []
+        new_keys: set[tuple[Any, ...]] = set()
         for item in items:
             new_cells = self._cells(base, table, _fields_of(item), typecast)
             record_id = item.get("id")
@@ -188,32 +190,41 @@ class Records:
                 raise ApiError.typed(422, "ROW_DOES_NOT_EXIST",
                                      f"Record ID {record_id} does not exist in this table")
             if record_id is None:
-                missing = [f.name for f in merge_on if cells.is_empty(new_cells.get(f.id))]
-                if missing:
-                    raise invalid_request(f"Record is missing a value for fieldsToMergeOn: {', '.join(missing)}")
+                record_id = self._merge_target(table, merge_on, new_cells)
+                if record_id is None:
+                    key = tuple(json.dumps(new_cells[f.id]) for f in merge_on)
+                    if key in new_keys:
+                        raise ApiError.typed(422, "INVALID_RECORDS",
+                                             "Two records of this request have the same fieldsToMergeOn values")
+                    new_keys.add(key)
             plans.append((record_id, new_cells))
 
         created, updated, results = [], [], []
         for record_id, new_cells in plans:
             if record_id is None:
-                matches = [r for r in table.records.values()
-                           if all(r.cells.get(f.id) == new_cells[f.id] for f in merge_on)]
-                if len(matches) > 1:
-                    raise ApiError.typed(422, "INVALID_RECORDS",
-                                         "More than one record matches the fieldsToMergeOn values")
-                if not matches:
-                    record = self._insert(base, table, new_cells)
-                    created.append(record.id)
-                    results.append(self.read(base, table, record, by_id))
-                    continue
-                record_id = matches[0].id
-            record = table.records[record_id]
-            self._apply(base, table, record, new_cells, replace)
-            updated.append(record.id)
+                record = self._insert(base, table, new_cells)
+                created.append(record.id)
+            else:
+                record = table.records[record_id]
+                self._apply(base, table, record, new_cells, replace)
+                updated.append(record.id)
             results.append(self.read(base, table, record, by_id))
         if merge_on is None:
             return {"records": results}
         return {"records": results, "createdRecords": created, "updatedRecords": updated}
+
+    @staticmethod
+    def _merge_target(table: Table, merge_on: list[FieldDef], new_cells: dict[str, Any]) -> str | None:
+        """The one existing record whose merge fields equal the new values, or None."""
+        missing = [f.name for f in merge_on if cells.is_empty(new_cells.get(f.id))]
+        if missing:
+            raise invalid_request(f"Record is missing a value for fieldsToMergeOn: {', '.join(missing)}")
+        matches = [r.id for r in table.records.values()
+                   if all(r.cells.get(f.id) == new_cells[f.id] for f in merge_on)]
+        if len(matches) > 1:
+            raise ApiError.typed(422, "INVALID_RECORDS",
+                                 "More than one record matches the fieldsToMergeOn values")
+        return matches[0] if matches else None
 
     def delete(self, base: Base, table: Table, record_ids: list[str]) -> list[dict[str, Any]]:
         if len(record_ids) > MAX_RECORDS_PER_WRITE:

@@ -1,0 +1,31 @@
+# binome — every command bootstraps .venv from the requirements files when they change.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test run provision bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+demo: $(STAMP)
+	$(PY) -m emulators.demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+run: $(STAMP)
+	$(PY) -m emulators.stack
+
+provision: $(STAMP)
+	$(PY) -m shared.provision
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf var .pytest_cache .hypothesis

@@ -1,0 +1,108 @@
+"""The local stack: emulators on one port, the functions on another, in one process.
+
+This runner is the only place that knows both sides: the emulators (vendor stand-ins) and the
+functions of `main.py`. `make run` serves them in the foreground; tests and the demo start the
+same stack on free ports with `LocalStack`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from emulators.app import create_app
+from emulators.server import BackgroundServer, quiet_request_logs
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "var" / "binome.sqlite3"
+
+
+def functions_app() -> Any:
+    """Every entry point of main.py under `/<name>/`, and an index at `/`."""
+    from functions_framework import create_app as create_function_app
+
+    import main
+
+    index = Flask("functions")
+
+    @index.get("/")
+    def list_functions() -> Response:
+        return Response(json.dumps({"functions": [f"/{name}/" for name in main.ENTRY_POINTS]}),
+                        mimetype="application/json")
+
+    mounts = {f"/{name}": create_function_app(name, str(ROOT / "main.py")).wsgi_app
+              for name in main.ENTRY_POINTS}
+    index.wsgi_app = DispatcherMiddleware(index.wsgi_app, mounts)  # type: ignore[method-assign]
+    return index
+
+
+class LocalStack:
+    def __init__(self, emulator_port: int = 0, functions_port: int = 0, db: str = ":memory:",
+                 airtable_rate_limit: float | None = 5.0):
+        self.emulators = BackgroundServer(create_app(db, airtable_rate_limit), emulator_port)
+        # Functions read their settings from the environment: point them at these emulators
+        # before they are loaded.
+        os.environ["BINOME_EMULATOR_PORT"] = str(self.emulators.port)
+        self.functions = BackgroundServer(functions_app(), functions_port)
+        os.environ["BINOME_FUNCTIONS_PORT"] = str(self.functions.port)
+
+    @property
+    def settings_env(self) -> dict[str, str]:
+        return {"BINOME_EMULATOR_PORT": str(self.emulators.port),
+                "BINOME_FUNCTIONS_PORT": str(self.functions.port)}
+
+    def start(self) -> "LocalStack":
+        self.emulators.start()
+        self.functions.start()
+        return self
+
+    def stop(self) -> None:
+        self.functions.stop()
+        self.emulators.stop()
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    parser = argparse.ArgumentParser(description="Sert la pile locale (émulateurs et fonctions).")
+    parser.add_argument("--db", default=str(DEFAULT_DB), help="fichier SQLite des émulateurs")
+    args = parser.parse_args(argv)
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    quiet_request_logs()
+    try:
+        stack = LocalStack(settings.BINOME_EMULATOR_PORT, settings.BINOME_FUNCTIONS_PORT, args.db)
+    except OSError as exc:
+        print(f"Impossible d'ouvrir les ports {settings.BINOME_EMULATOR_PORT}/"
+              f"{settings.BINOME_FUNCTIONS_PORT} : {exc}", file=sys.stderr)
+        return 1
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    with stack:
+        print(f"Prêt : émulateurs sur {stack.emulators.url}, "
+              f"fonctions sur {stack.functions.url}. Ctrl-C pour arrêter.", flush=True)
+        try:
+            stopping.wait()
+        except KeyboardInterrupt:
+            pass
+    print("Arrêté.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
