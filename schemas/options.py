@@ -37,7 +37,7 @@ PERIODS = ("9h-12h", "14h-16h", "16h-18h", "18h-20h")
 # Weekly slots, "Lundi 16h-18h" … "Dimanche 18h-20h": 28 options, in calendar order.
 Slot = StrEnum(  # type: ignore[misc]
     "Slot",
-    [(f"{day.upper()}_{period.replace('-', '_')}", f"{day} {period}") for day in DAYS for period in PERIODS],
+    [(f"{day}_{period}".upper().replace("-", "_"), f"{day} {period}") for day in DAYS for period in PERIODS],
 )
 
 

@@ -505,7 +505,10 @@ class CompiledFormula:
 
 def compile_formula(source: str, field_names: set[str]) -> CompiledFormula:
     """Parse and check a formula against the table's field names."""
-    tree = Parser(source).parse()
+    try:
+        tree = Parser(source).parse()
+    except RecursionError:
+        raise FormulaSyntaxError("the formula is nested too deeply") from None
     unknown_fields, unknown_functions = [], []
     for node in _walk(tree):
         if isinstance(node, FieldRef) and node.name not in field_names:

@@ -32,6 +32,16 @@ R = TypeVar("R", bound=AirtableRecord)
 REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds)
 
 
+def default_retry() -> Retry:
+    """Retry 429s (the request was refused, never applied) and failed connects, nothing else.
+
+    pyairtable's default also replays any request whose answer was lost (`read` errors), POST
+    included; Airtable may have applied it already, so a replay could create a record twice.
+    Such failures surface as `AirtableUnavailable` and the caller's own retry path takes over.
+    """
+    return retry_strategy(read=0)
+
+
 class AirtableError(Exception):
     """The base could not do what we asked."""
 
@@ -84,7 +94,7 @@ class AirtableGateway:
                        timeout=REQUEST_TIMEOUT)
         self.requests: collections.Counter[str] = collections.Counter()
         adapter = PacedAdapter(pacer or pacer_for(f"{settings.AIRTABLE_ENDPOINT_URL}/{self.base_id}"),
-                               self.requests, max_retries=retry or retry_strategy())
+                               self.requests, max_retries=retry or default_retry())
         self.api.session.mount("http://", adapter)
         self.api.session.mount("https://", adapter)
         self.base = self.api.base(self.base_id)
