@@ -317,7 +317,7 @@ class Context:
 
     fields: dict[str, Any]
     record_id: str
-    created_time: dt.datetime
+    created_time: str  # as stored; parsed only if the formula asks for it
     now: dt.datetime
 
 
@@ -325,11 +325,10 @@ FunctionImpl = Callable[..., Any]
 FUNCTIONS: dict[str, tuple[int, int | None, FunctionImpl]] = {}
 CONTEXT_FUNCTIONS: dict[str, Callable[[Context], Any]] = {
     "RECORD_ID": lambda ctx: ctx.record_id,
-    "CREATED_TIME": lambda ctx: ctx.created_time,
+    "CREATED_TIME": lambda ctx: parse_datetime(ctx.created_time),
     "NOW": lambda ctx: ctx.now,
     "TODAY": lambda ctx: ctx.now.replace(hour=0, minute=0, second=0, microsecond=0),
 }
-LAZY_FUNCTIONS = {"IF", "ISERROR", "SWITCH"}
 
 
 def function(name: str, min_args: int, max_args: int | None = None) -> Callable[[FunctionImpl], FunctionImpl]:
@@ -494,11 +493,12 @@ def _walk(node: Any) -> Iterator[Any]:
 @dataclass(frozen=True)
 class CompiledFormula:
     source: str
-    tree: Any
+    run: Callable[[Context], Any]
+    field_names: frozenset[str]  # the fields it reads: only those need evaluating per record
 
     def matches(self, ctx: Context) -> bool:
         try:
-            return truthy(evaluate(self.tree, ctx))
+            return truthy(self.run(ctx))
         except (FormulaRuntimeError, ArithmeticError, ValueError, TypeError, re.error):
             return False
 
@@ -532,44 +532,62 @@ def compile_formula(source: str, field_names: set[str]) -> CompiledFormula:
         raise FormulaSyntaxError("Unknown field names: " + ", ".join(dict.fromkeys(unknown_fields)))
     if unknown_functions:
         raise FormulaSyntaxError("Unknown function names: " + ", ".join(dict.fromkeys(unknown_functions)))
-    return CompiledFormula(source, tree)
+    referenced = frozenset(node.name for node in _walk(tree) if isinstance(node, FieldRef))
+    return CompiledFormula(source, to_closure(tree), referenced)
 
 
-def evaluate(node: Any, ctx: Context) -> Any:
+def to_closure(node: Any) -> Callable[[Context], Any]:
+    """Turn a syntax tree into nested closures once, so each record costs only the calls."""
     if isinstance(node, Literal):
-        return node.value
+        value = node.value
+        return lambda ctx: value
     if isinstance(node, FieldRef):
-        return ctx.fields.get(node.name)
+        name = node.name
+        return lambda ctx: ctx.fields.get(name)
     if isinstance(node, Negate):
-        return -to_number(evaluate(node.operand, ctx))
+        operand = to_closure(node.operand)
+        return lambda ctx: -to_number(operand(ctx))
     if isinstance(node, BinaryOp):
-        left, right = evaluate(node.left, ctx), evaluate(node.right, ctx)
-        if node.op in Parser.COMPARISONS:
-            return compare(node.op, left, right)
-        return arithmetic(node.op, left, right)
+        op, left, right = node.op, to_closure(node.left), to_closure(node.right)
+        apply = compare if op in Parser.COMPARISONS else arithmetic
+        return lambda ctx: apply(op, left(ctx), right(ctx))
     if node.name in CONTEXT_FUNCTIONS:
-        return CONTEXT_FUNCTIONS[node.name](ctx)
-    if node.name in LAZY_FUNCTIONS:
-        return _evaluate_lazy(node, ctx)
-    return FUNCTIONS[node.name][2](*(evaluate(arg, ctx) for arg in node.args))
-
-
-def _evaluate_lazy(node: Call, ctx: Context) -> Any:
+        return CONTEXT_FUNCTIONS[node.name]
+    args = [to_closure(arg) for arg in node.args]
     if node.name == "IF":
-        condition = truthy(evaluate(node.args[0], ctx))
-        if condition:
-            return evaluate(node.args[1], ctx)
-        return evaluate(node.args[2], ctx) if len(node.args) > 2 else None
+        return _if(args)
     if node.name == "ISERROR":
+        return _iserror(args[0])
+    if node.name == "SWITCH":
+        return _switch(args)
+    impl = FUNCTIONS[node.name][2]
+    return lambda ctx: impl(*[arg(ctx) for arg in args])
+
+
+def _if(args: list[Callable[[Context], Any]]) -> Callable[[Context], Any]:
+    condition, if_true = args[0], args[1]
+    if_false = args[2] if len(args) > 2 else (lambda ctx: None)
+    return lambda ctx: if_true(ctx) if truthy(condition(ctx)) else if_false(ctx)
+
+
+def _iserror(expression: Callable[[Context], Any]) -> Callable[[Context], Any]:
+    def run(ctx: Context) -> bool:
         try:
-            evaluate(node.args[0], ctx)
+            expression(ctx)
         except (FormulaRuntimeError, ArithmeticError, ValueError, TypeError):
             return True
         return False
-    # SWITCH(expression, pattern, result, ..., [default])
-    value = evaluate(node.args[0], ctx)
-    pairs = node.args[1:]
-    for i in range(0, len(pairs) - 1, 2):
-        if equals(value, evaluate(pairs[i], ctx)):
-            return evaluate(pairs[i + 1], ctx)
-    return evaluate(pairs[-1], ctx) if len(pairs) % 2 else None
+    return run
+
+
+def _switch(args: list[Callable[[Context], Any]]) -> Callable[[Context], Any]:
+    """SWITCH(expression, pattern, result, …, [default])."""
+    expression, pairs = args[0], args[1:]
+
+    def run(ctx: Context) -> Any:
+        value = expression(ctx)
+        for i in range(0, len(pairs) - 1, 2):
+            if equals(value, pairs[i](ctx)):
+                return pairs[i + 1](ctx)
+        return pairs[-1](ctx) if len(pairs) % 2 else None
+    return run

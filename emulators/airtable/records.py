@@ -7,10 +7,11 @@ it was; link cells are kept in step with their inverse fields on both sides.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import time
 from collections import OrderedDict
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from emulators.airtable import cells, formula
 from emulators.airtable.errors import ApiError, invalid_request, unknown_field
@@ -77,17 +78,15 @@ class Records:
 
     def _select(self, base: Base, table: Table, params: dict[str, Any]) -> list[str]:
         records: Iterable[Record] = table.records.values()
+        sort_rules = params.get("sort") or []
+        max_records = _int_param(params, "maxRecords", 0)
         if params.get("filterByFormula"):
-            names = {f.name for f in table.fields}
-            try:
-                compiled = formula.compile_formula(params["filterByFormula"], names)
-            except formula.FormulaSyntaxError as exc:
-                raise ApiError.typed(422, "INVALID_FILTER_BY_FORMULA",
-                                     f"The formula for filtering records is invalid: {exc}") from None
-            now = dt.datetime.now(dt.timezone.utc)
-            records = [r for r in records if compiled.matches(self._context(base, table, r, now))]
+            records = self._filtered(base, table, records, params["filterByFormula"])
+        if max_records > 0 and not sort_rules:
+            # Lookups like `first(formula=…)` stop at the first match instead of scanning on.
+            records = itertools.islice(records, max_records)
         selected = list(records)
-        for rule in reversed(params.get("sort") or []):
+        for rule in reversed(sort_rules):
             f = table.field_by_name_or_id(rule.get("field", ""))
             if f is None:
                 raise unknown_field(rule.get("field", ""))
@@ -95,9 +94,18 @@ class Records:
                 raise invalid_request(f'Invalid sort direction "{rule["direction"]}"')
             selected.sort(key=lambda r, f=f: _sort_key(self._formula_value(base, f, r.cells.get(f.id))),
                           reverse=rule.get("direction") == "desc")
-        max_records = _int_param(params, "maxRecords", 0)
         ids = [r.id for r in selected]
         return ids[:max_records] if max_records > 0 else ids
+
+    def _filtered(self, base: Base, table: Table, records: Iterable[Record], source: str) -> Iterator[Record]:
+        try:
+            compiled = formula.compile_formula(source, {f.name for f in table.fields})
+        except formula.FormulaSyntaxError as exc:
+            raise ApiError.typed(422, "INVALID_FILTER_BY_FORMULA",
+                                 f"The formula for filtering records is invalid: {exc}") from None
+        now = dt.datetime.now(dt.timezone.utc)
+        used = [f for f in table.fields if f.name in compiled.field_names]
+        return (r for r in records if compiled.matches(self._context(base, used, r, now)))
 
     def _remember(self, ids: list[str], position: int) -> str:
         now = time.monotonic()
@@ -132,9 +140,9 @@ class Records:
 
     # --- formulas -------------------------------------------------------------------------
 
-    def _context(self, base: Base, table: Table, record: Record, now: dt.datetime) -> formula.Context:
-        values = {f.name: self._formula_value(base, f, record.cells.get(f.id)) for f in table.fields}
-        return formula.Context(values, record.id, formula.parse_datetime(record.created_time), now)
+    def _context(self, base: Base, used: list[FieldDef], record: Record, now: dt.datetime) -> formula.Context:
+        values = {f.name: self._formula_value(base, f, record.cells.get(f.id)) for f in used}
+        return formula.Context(values, record.id, record.created_time, now)
 
     def _formula_value(self, base: Base, f: FieldDef, value: Any) -> Any:
         if value is None:
