@@ -100,7 +100,7 @@ def bench_gateway(url: str, port: int) -> None:
 def main() -> None:
     quiet_request_logs()
     print("Local Airtable (emulator in-process, memory store, rate limit off for capacity):")
-    with BackgroundServer(create_app(":memory:", airtable_rate_limit=None)) as server:
+    with BackgroundServer(create_app(airtable_rate_limit=None)) as server:
         requests.put(f"{server.url}/_emulator/airtable/bases/{BASE_ID}", timeout=5).raise_for_status()
         bench_records(server.url)
         print("Gateway against the emulator with Airtable's 5 requests/s limit on:")

@@ -13,29 +13,73 @@ from emulators.airtable.api import AirtableConfig, airtable_blueprint
 from emulators.airtable.meta import Meta
 from emulators.airtable.records import Records
 from emulators.airtable.store import Store
+from emulators.delivery import Deliverer
+from emulators.docusign.api import DocuSignState, Template, docusign_blueprint
 from emulators.faults import SERVICES, FaultBoard
 from emulators.http import DroppedConnection, json_response
+from emulators.sendgrid.api import SendGridState, sendgrid_blueprint
+from emulators.typeform.api import SubmissionError, TypeformState, typeform_blueprint
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
+class EmulatorOptions:
+    """How the stand-ins are set up. The defaults mirror binome's local settings; the stack
+    runner passes the real ones so both sides agree on secrets and webhook targets."""
+
+    db_path: str = ":memory:"
+    airtable_rate_limit: float | None = 5.0
+    time_scale: float = 1 / 60  # a nominal minute of retry delay takes one real second
+    sendgrid_event_url: str | None = None
+    docusign_connect_url: str | None = None
+    docusign_connect_key: str = "dev-docusign-connect-key"
+    docusign_template_volunteer: str = "convention-benevole"
+    docusign_template_charter: str = "charte-structure"
+
+
+@dataclass
 class Emulators:
     store: Store
+    deliverer: Deliverer
+    sendgrid: SendGridState
+    docusign: DocuSignState
+    typeform: TypeformState
     faults: FaultBoard = field(default_factory=FaultBoard)
     airtable: AirtableConfig = field(default_factory=AirtableConfig)
     requests: dict[str, int] = field(default_factory=dict)  # "airtable GET" -> count
     errors: dict[str, int] = field(default_factory=dict)  # "airtable 429" -> count
-
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bump(self, counter: dict[str, int], key: str) -> None:
         with self.lock:  # request threads count concurrently
             counter[key] = counter.get(key, 0) + 1
 
+    def close(self) -> None:
+        self.deliverer.stop()
 
-def create_app(db_path: str = ":memory:", airtable_rate_limit: float | None = 5.0) -> Flask:
-    state = Emulators(Store(db_path), airtable=AirtableConfig(airtable_rate_limit))
+
+def templates(options: EmulatorOptions) -> list[Template]:
+    return [
+        Template(options.docusign_template_volunteer, "Convention d'engagement bénévole", "Bénévole",
+                 "Je m'engage à accompagner un élève avec bienveillance, ponctualité et discrétion, "
+                 "dans le respect de la charte du collectif."),
+        Template(options.docusign_template_charter, "Charte des structures partenaires", "Structure",
+                 "La structure s'engage à accueillir les bénévoles, à désigner un référent et à "
+                 "signaler toute difficulté au collectif."),
+    ]
+
+
+def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flask:
+    options = options or EmulatorOptions(**overrides)
+    deliverer = Deliverer(options.time_scale)
+    state = Emulators(
+        store=Store(options.db_path), deliverer=deliverer,
+        sendgrid=SendGridState(deliverer, options.sendgrid_event_url),
+        docusign=DocuSignState(deliverer, templates(options), options.docusign_connect_key,
+                               options.docusign_connect_url),
+        typeform=TypeformState(deliverer),
+        airtable=AirtableConfig(options.airtable_rate_limit))
     records, meta = Records(state.store), Meta(state.store)
     app = Flask("emulators")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -65,6 +109,9 @@ def create_app(db_path: str = ":memory:", airtable_rate_limit: float | None = 5.
         return Response(status=500)  # the socket is already closed; nothing reaches the client
 
     app.register_blueprint(airtable_blueprint(state.store, records, meta, state.faults, state.airtable))
+    app.register_blueprint(sendgrid_blueprint(state.sendgrid, state.faults))
+    app.register_blueprint(docusign_blueprint(state.docusign, state.faults))
+    app.register_blueprint(typeform_blueprint(state.typeform, state.faults))
     app.register_blueprint(control_blueprint(state, records))
     return app
 
@@ -82,14 +129,33 @@ def control_blueprint(state: Emulators, records: Records) -> Blueprint:
         records.iterators.clear()
         state.faults.clear()
         state.airtable.limit.clear()
-        state.requests.clear()
-        state.errors.clear()
+        state.deliverer.clear()
+        state.sendgrid.reset()
+        state.docusign.reset()
+        state.typeform.reset()
+        with state.lock:
+            state.requests.clear()
+            state.errors.clear()
         return json_response({"ok": True})
 
     @bp.get("/stats")
     def stats() -> Response:
         return json_response({"requests": dict(sorted(state.requests.items())),
                               "errors": dict(sorted(state.errors.items()))})
+
+    @bp.route("/config", methods=["GET", "POST"])
+    def config() -> Response:
+        if request.method == "POST":
+            body = request.get_json(force=True) or {}
+            if "time_scale" in body:
+                state.deliverer.time_scale = float(body["time_scale"])
+            if "sendgrid_event_url" in body:
+                state.sendgrid.event_webhook_url = body["sendgrid_event_url"]
+            if "docusign_connect_url" in body:
+                state.docusign.connect_url = body["docusign_connect_url"]
+        return json_response({"time_scale": state.deliverer.time_scale,
+                              "sendgrid_event_url": state.sendgrid.event_webhook_url,
+                              "docusign_connect_url": state.docusign.connect_url})
 
     @bp.route("/faults", methods=["GET", "POST", "DELETE"])
     def faults() -> Response:
@@ -101,6 +167,20 @@ def control_blueprint(state: Emulators, records: Records) -> Blueprint:
         elif request.method == "DELETE":
             state.faults.clear()
         return json_response({"pending": state.faults.pending()})
+
+    # --- webhook deliveries -------------------------------------------------------------------
+
+    @bp.get("/deliveries")
+    def deliveries() -> Response:
+        return json_response({"deliveries": [d.as_dict() for d in state.deliverer.deliveries],
+                              "pending": state.deliverer.pending()})
+
+    @bp.post("/deliveries/wait")
+    def wait_for_deliveries() -> Response:
+        timeout = float((request.get_json(silent=True) or {}).get("timeout", 10))
+        return json_response({"idle": state.deliverer.wait_idle(timeout)})
+
+    # --- Airtable -----------------------------------------------------------------------------
 
     @bp.route("/airtable/config", methods=["GET", "POST"])
     def airtable_config() -> Response:
@@ -120,4 +200,54 @@ def control_blueprint(state: Emulators, records: Records) -> Blueprint:
         base, created = state.store.ensure_base(base_id, name)
         return json_response({"id": base.id, "name": base.name, "created": created}, 201 if created else 200)
 
+    # --- SendGrid -----------------------------------------------------------------------------
+
+    @bp.get("/outbox")
+    def outbox() -> Response:
+        return json_response({"messages": state.sendgrid.outbox})
+
+    @bp.get("/sendgrid/public-key")
+    def sendgrid_public_key() -> Response:
+        return json_response({"public_key": state.sendgrid.signer.public_key_b64})
+
+    # --- DocuSign -----------------------------------------------------------------------------
+
+    @bp.get("/envelopes")
+    def envelopes() -> Response:
+        return json_response({"envelopes": [e.summary() for e in state.docusign.envelopes.values()]})
+
+    @bp.post("/envelopes/<envelope_id>/<action>")
+    def finish_envelope(envelope_id: str, action: str) -> Response:
+        envelope = state.docusign.envelopes.get(envelope_id)
+        if envelope is None or action not in ("complete", "decline"):
+            return json_response({"error": "unknown envelope or action"}, 404)
+        if envelope.status not in ("sent", "delivered"):
+            return json_response({"error": f"the envelope is {envelope.status}"}, 409)
+        state.docusign.transition(envelope, "completed" if action == "complete" else "declined")
+        return json_response(envelope.summary())
+
+    # --- Typeform -----------------------------------------------------------------------------
+
+    @bp.put("/typeform/forms/<form_id>")
+    def create_form_with_id(form_id: str) -> Response:
+        """Typeform picks form ids; locally the settings name them, so forms can be made with one."""
+        try:
+            form = state.typeform.save_form(form_id, request.get_json(silent=True) or {},
+                                            request.host_url.rstrip("/"))
+        except SubmissionError as exc:
+            return json_response({"error": str(exc)}, 400)
+        return json_response(form)
+
+    @bp.post("/typeform/<form_id>/submit")
+    def submit(form_id: str) -> Response:
+        if form_id not in state.typeform.forms:
+            return json_response({"error": f"unknown form {form_id}"}, 404)
+        try:
+            return json_response(state.typeform.submit(form_id, request.get_json(silent=True) or {}), 201)
+        except SubmissionError as exc:
+            return json_response({"error": str(exc)}, 400)
+
     return bp
+
+
+__all__ = ["EmulatorOptions", "create_app"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from typing import Any
+from typing import Any, Callable
 
 from flask import Response, request
 
@@ -25,8 +25,12 @@ class DroppedConnection(Exception):
     """Raised after the client socket was shut down on purpose."""
 
 
-def apply_fault(faults: FaultBoard, service: str) -> Response | None:
-    """Apply the next injected fault of `service` to this request, if there is one."""
+def apply_fault(faults: FaultBoard, service: str,
+                error_body: Callable[[int], Any]) -> Response | None:
+    """Apply the next injected fault of `service` to this request, if there is one.
+
+    `error_body(status)` gives the body in the vendor's own error shape.
+    """
     fault = faults.take(service)
     if fault is None:
         return None
@@ -38,6 +42,5 @@ def apply_fault(faults: FaultBoard, service: str) -> Response | None:
             sock.shutdown(socket.SHUT_RDWR)
         raise DroppedConnection(service)
     if fault.status:
-        return json_response({"error": {"type": "INJECTED_FAULT",
-                                        "message": f"Injected fault: {fault.status}"}}, fault.status)
+        return json_response(error_body(fault.status), fault.status)
     return None

@@ -32,6 +32,9 @@ class BackgroundServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        state = getattr(self.app, "extensions", {}).get("emulators")
+        if state is not None:
+            state.close()  # background webhook deliveries
 
     def __enter__(self) -> "BackgroundServer":
         return self.start()

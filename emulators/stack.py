@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from emulators.app import create_app
+from emulators.app import EmulatorOptions, create_app
 from emulators.server import BackgroundServer, quiet_request_logs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,14 +46,26 @@ def functions_app() -> Any:
 
 
 class LocalStack:
+    """Both servers, bound at construction (port 0 picks a free one), wired to each other:
+    the functions read these emulator ports from the environment, and the emulators deliver
+    their webhooks to these functions, signed with the same secrets as the settings."""
+
     def __init__(self, emulator_port: int = 0, functions_port: int = 0, db: str = ":memory:",
-                 airtable_rate_limit: float | None = 5.0):
-        self.emulators = BackgroundServer(create_app(db, airtable_rate_limit), emulator_port)
-        # Functions read their settings from the environment: point them at these emulators
-        # before they are loaded.
-        os.environ["BINOME_EMULATOR_PORT"] = str(self.emulators.port)
+                 airtable_rate_limit: float | None = 5.0, time_scale: float = 1 / 60):
+        from shared.settings import Settings
+
+        settings = Settings()
+        options = EmulatorOptions(
+            db_path=db, airtable_rate_limit=airtable_rate_limit, time_scale=time_scale,
+            docusign_connect_key=settings.DOCUSIGN_CONNECT_KEY,
+            docusign_template_volunteer=settings.DOCUSIGN_TEMPLATE_VOLUNTEER,
+            docusign_template_charter=settings.DOCUSIGN_TEMPLATE_CHARTER)
+        self.emulators = BackgroundServer(create_app(options), emulator_port)
         self.functions = BackgroundServer(functions_app(), functions_port)
-        os.environ["BINOME_FUNCTIONS_PORT"] = str(self.functions.port)
+        os.environ.update(self.settings_env)
+        state = self.emulators.app.extensions["emulators"]
+        state.sendgrid.event_webhook_url = f"{self.functions.url}/sendgrid_events/"
+        state.docusign.connect_url = f"{self.functions.url}/docusign_connect/"
 
     @property
     def settings_env(self) -> dict[str, str]:
@@ -94,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with stack:
-        print(f"Prêt : émulateurs sur {stack.emulators.url}, "
+        print(f"Prêt : console et émulateurs sur {stack.emulators.url}/, "
               f"fonctions sur {stack.functions.url}. Ctrl-C pour arrêter.", flush=True)
         try:
             stopping.wait()

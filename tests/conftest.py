@@ -55,7 +55,7 @@ class Emulator:
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[BackgroundServer]:
     quiet_request_logs()
-    with BackgroundServer(create_app(":memory:")) as server:
+    with BackgroundServer(create_app(time_scale=1e-4)) as server:
         yield server
 
 

@@ -68,13 +68,13 @@ def test_meta_errors(api, people):
 
 def test_file_store_survives_a_restart(tmp_path):
     db = str(tmp_path / "airtable.sqlite3")
-    with BackgroundServer(create_app(db, airtable_rate_limit=None)) as server:
+    with BackgroundServer(create_app(db_path=db, airtable_rate_limit=None)) as server:
         requests.put(f"{server.url}/_emulator/airtable/bases/{BASE_ID}", timeout=5).raise_for_status()
         table = Api("t", endpoint_url=f"{server.url}/airtable").base(BASE_ID).create_table(
             "People", PEOPLE_FIELDS[:6])
         ann = table.create({"Name": "Ann", "Level": "6e"})
         table.create({"Level": "Nouveau"}, typecast=True)
-    with BackgroundServer(create_app(db, airtable_rate_limit=None)) as server:
+    with BackgroundServer(create_app(db_path=db, airtable_rate_limit=None)) as server:
         table = Api("t", endpoint_url=f"{server.url}/airtable").table(BASE_ID, "People")
         assert table.get(ann["id"]) == ann
         assert "Nouveau" in [c.name for c in table.schema().field("Level").options.choices]

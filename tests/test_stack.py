@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import requests
 
 from emulators import demo
@@ -14,13 +15,22 @@ from shared.provision import ensure_local_base, provision
 from shared.settings import load_settings
 
 
-def test_stack_serves_emulators_and_functions_on_free_ports(monkeypatch):
-    for name in ("BINOME_EMULATOR_PORT", "BINOME_FUNCTIONS_PORT"):
-        monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test
+@pytest.fixture
+def restored_environment():
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_stack_serves_emulators_and_functions_on_free_ports(restored_environment):
     with LocalStack() as stack:
         assert requests.get(f"{stack.emulators.url}/_emulator/health", timeout=5).json()["ok"] is True
         assert requests.get(f"{stack.functions.url}/", timeout=5).json() == {"functions": []}
         assert os.environ["BINOME_EMULATOR_PORT"] == str(stack.emulators.port)
+        config = requests.get(f"{stack.emulators.url}/_emulator/config", timeout=5).json()
+        assert config["sendgrid_event_url"] == f"{stack.functions.url}/sendgrid_events/"
+        assert config["docusign_connect_url"] == f"{stack.functions.url}/docusign_connect/"
 
 
 def test_demo_sample_loads_once_and_a_second_load_changes_nothing(emulator):

@@ -56,7 +56,7 @@ def airtable_blueprint(store: Store, records: Records, meta: Meta, faults: Fault
     def _gate() -> Response | None:
         if not bearer_token():
             raise ApiError.typed(401, "AUTHENTICATION_REQUIRED", "Authentication required")
-        fault = apply_fault(faults, "airtable")
+        fault = apply_fault(faults, "airtable", fault_body)
         if fault is not None:
             return fault
         base_id = (request.view_args or {}).get("base_id", "")
@@ -163,6 +163,13 @@ def airtable_blueprint(store: Store, records: Records, meta: Meta, faults: Fault
         raise ApiError.not_found()
 
     return bp
+
+
+def fault_body(status: int) -> dict[str, Any]:
+    if status == 429:
+        return ApiError.rate_limited().body
+    return {"error": {"type": "SERVER_ERROR" if status >= 500 else "INVALID_REQUEST_UNKNOWN",
+                      "message": f"Injected fault {status}"}}
 
 
 def json_body() -> dict[str, Any]:
