@@ -54,6 +54,7 @@ class Delivery:
     policy: RetryPolicy
     on_settled: Callable[["Delivery"], None] | None = None
     state: str = "pending"
+    generation: int = 0  # deliveries of an earlier generation were cleared by a reset
     attempts: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,6 +69,7 @@ class Deliverer:
         self._queue: list[tuple[float, int, Delivery]] = []
         self._sequence = itertools.count()
         self._busy = 0
+        self._generation = 0
         self._changed = threading.Condition()
         self._stopped = False
         self._session = requests.Session()
@@ -76,6 +78,7 @@ class Deliverer:
 
     def submit(self, delivery: Delivery) -> Delivery:
         with self._changed:
+            delivery.generation = self._generation
             self.deliveries.append(delivery)
             self._schedule(delivery, 0.0)
         return delivery
@@ -114,6 +117,8 @@ class Deliverer:
         delivery.attempts.append(record)
         decision = delivery.policy(attempt, status)
         with self._changed:
+            if delivery.generation != self._generation:
+                return  # cleared while in flight: forget it
             if decision.delay is not None and not self._stopped:
                 self._schedule(delivery, decision.delay)
                 return
@@ -138,6 +143,7 @@ class Deliverer:
 
     def clear(self) -> None:
         with self._changed:
+            self._generation += 1
             self._queue.clear()
             self.deliveries.clear()
 

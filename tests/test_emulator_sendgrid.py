@@ -1,0 +1,139 @@
+"""The real sendgrid client against the local SendGrid; events checked with SendGrid's own verifier."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from python_http_client.exceptions import BadRequestsError, ServiceUnavailableError
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.eventwebhook import EventWebhook
+from sendgrid.helpers.mail import Category, CustomArg, Mail, MailSettings, SandBoxMode
+
+from shared.settings import DEV_SENDGRID_EVENT_PUBLIC_KEY
+from tests.receiver import Receiver
+
+SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+
+@pytest.fixture
+def client(emulator) -> SendGridAPIClient:
+    return SendGridAPIClient(api_key="SG.test", host=f"{emulator.url}/sendgrid")
+
+
+def welcome(to: str = "lea@exemple.fr") -> Mail:
+    mail = Mail(from_email=("binome@example.org", "binome"), to_emails=[(to, "Léa Martin")],
+                subject="Bienvenue dans binome", plain_text_content="Bonjour Léa,",
+                html_content="<p>Bonjour <strong>Léa</strong>,</p>")
+    mail.category = Category("accuse-reception")
+    mail.custom_arg = CustomArg("airtable_record_id", "recAAAAAAAAAAAAAA")
+    return mail
+
+
+def test_send_is_accepted_with_a_message_id_and_captured(client, emulator):
+    response = client.send(welcome())
+    assert response.status_code == 202 and response.body in (b"", "")
+    message_id = response.headers["X-Message-Id"]
+    [message] = emulator.control("GET", "/outbox")["messages"]
+    assert message["x_message_id"] == message_id
+    assert message["subject"] == "Bienvenue dans binome"
+    assert message["html"] == "<p>Bonjour <strong>Léa</strong>,</p>" and message["text"] == "Bonjour Léa,"
+    assert message["to"] == [{"email": "lea@exemple.fr", "name": "Léa Martin"}]
+    assert message["categories"] == ["accuse-reception"]
+    assert message["custom_args"] == {"airtable_record_id": "recAAAAAAAAAAAAAA"}
+
+
+def test_sandbox_mode_answers_200_and_sends_nothing(client, emulator):
+    mail = welcome()
+    mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
+    assert client.send(mail).status_code == 200
+    assert emulator.control("GET", "/outbox")["messages"] == []
+
+
+def test_dynamic_template_needs_no_content(client, emulator):
+    body = {"from": {"email": "binome@example.org"}, "template_id": "d-" + "a" * 32,
+            "personalizations": [{"to": [{"email": "a@exemple.fr"}], "dynamic_template_data": {"prenom": "Léa"}}]}
+    assert client.client.mail.send.post(request_body=body).status_code == 202
+    assert emulator.control("GET", "/outbox")["messages"][0]["dynamic_template_data"] == {"prenom": "Léa"}
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda b: b.pop("from"), "from"),
+    (lambda b: b.update({"from": {"email": "not-an-address"}}), "from.email"),
+    (lambda b: b.pop("personalizations"), "personalizations"),
+    (lambda b: b["personalizations"][0].pop("to"), "personalizations.0.to"),
+    (lambda b: b["personalizations"][0]["to"][0].update({"email": "x@"}), "personalizations.0.to.0.email"),
+    (lambda b: b["personalizations"][0]["to"][0].update({"name": "Martin; Léa"}), "personalizations.0.to.0.name"),
+    (lambda b: b.pop("content"), "content"),
+    (lambda b: b.pop("subject"), "subject"),
+    (lambda b: b.update({"reply_to": {"email": "a@b.fr"}, "reply_to_list": [{"email": "c@d.fr"}]}), "reply_to"),
+    (lambda b: b["personalizations"][0].update({"to": [{"email": f"p{i}@x.fr"} for i in range(1001)]}),
+     "personalizations"),
+    (lambda b: b.update({"template_id": "not-a-template"}), "template_id"),
+    (lambda b: b.update({"custom_args": {"k": "x" * 10_001}}), "custom_args"),
+])
+def test_invalid_requests_get_sendgrids_error_shape(client, emulator, change, field):
+    body = welcome().get()
+    change(body)
+    with pytest.raises(BadRequestsError) as excinfo:
+        client.client.mail.send.post(request_body=body)
+    errors = excinfo.value.to_dict["errors"]
+    assert field in [e["field"] for e in errors]
+    assert all(set(e) == {"message", "field", "help"} for e in errors)
+    assert emulator.control("GET", "/outbox")["messages"] == []
+
+
+def test_missing_api_key_is_401(emulator):
+    response = requests.post(f"{emulator.url}/sendgrid/v3/mail/send", json=welcome().get(), timeout=5)
+    assert response.status_code == 401
+    assert response.json() == {"errors": [{"message": "The provided authorization grant is invalid, expired, "
+                                                      "or revoked", "field": None, "help": None}]}
+
+
+def test_injected_fault_uses_the_error_shape(client, emulator):
+    emulator.fault(service="sendgrid", status=503)
+    with pytest.raises(ServiceUnavailableError) as excinfo:
+        client.send(welcome())
+    assert "errors" in excinfo.value.to_dict
+    assert client.send(welcome()).status_code == 202
+
+
+def test_events_are_signed_as_sendgrid_signs_and_bounces_are_reported(client, emulator):
+    with Receiver() as receiver:
+        emulator.control("POST", "/config", json={"sendgrid_event_url": f"{receiver.url}/sendgrid_events/"})
+        mail = welcome()
+        mail.add_to("inconnu@bounce.example")
+        client.send(mail)
+        batches = receiver.wait_for(2)
+
+    verifier = EventWebhook(DEV_SENDGRID_EVENT_PUBLIC_KEY)  # binome's local setting, SendGrid's verifier
+    key = verifier.convert_public_key_to_ecdsa(DEV_SENDGRID_EVENT_PUBLIC_KEY)
+    for batch in batches:
+        assert batch.path == "/sendgrid_events/"
+        assert verifier.verify_signature(batch.body.decode(), batch.headers[SIGNATURE], batch.headers[TIMESTAMP], key)
+        assert not verifier.verify_signature(batch.body.decode() + " ", batch.headers[SIGNATURE],
+                                             batch.headers[TIMESTAMP], key)
+    processed, outcome = (b.json() for b in batches)
+    assert [e["event"] for e in processed] == ["processed", "processed"]
+    by_email = {e["email"]: e for e in outcome}
+    assert by_email["lea@exemple.fr"]["event"] == "delivered"
+    assert by_email["inconnu@bounce.example"]["event"] == "bounce"
+    assert by_email["inconnu@bounce.example"]["reason"].startswith("550")
+    for event in processed + outcome:
+        assert event["airtable_record_id"] == "recAAAAAAAAAAAAAA"  # custom args at the top level
+        assert event["category"] == ["accuse-reception"]
+        assert event["sg_message_id"].startswith(emulator.control("GET", "/outbox")["messages"][0]["x_message_id"])
+        assert {"timestamp", "sg_event_id", "smtp-id"} <= set(event)
+
+
+def test_failed_event_deliveries_are_retried(client, emulator):
+    with Receiver(statuses=[500, 503]) as receiver:
+        emulator.control("POST", "/config", json={"sendgrid_event_url": receiver.url})
+        client.send(welcome())
+        received = receiver.wait_for(4)
+        assert emulator.control("POST", "/deliveries/wait", json={"timeout": 10})["idle"]
+    assert [r.json()[0]["event"] for r in received].count("processed") >= 2  # the failed batch came again
+    deliveries = emulator.control("GET", "/deliveries")["deliveries"]
+    assert {d["state"] for d in deliveries} == {"delivered"}
+    # one delivery thread, in order: each batch met one failure, then got through
+    assert [[a.get("status") for a in d["attempts"]] for d in deliveries] == [[500, 200], [503, 200]]
