@@ -13,6 +13,7 @@ from emulators.airtable.api import AirtableConfig, airtable_blueprint
 from emulators.airtable.meta import Meta
 from emulators.airtable.records import Records
 from emulators.airtable.store import Store
+from emulators.console.views import console_blueprint
 from emulators.delivery import Deliverer
 from emulators.docusign.api import DocuSignState, Template, docusign_blueprint
 from emulators.faults import SERVICES, FaultBoard
@@ -113,6 +114,7 @@ def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flas
     app.register_blueprint(docusign_blueprint(state.docusign, state.faults))
     app.register_blueprint(typeform_blueprint(state.typeform, state.faults))
     app.register_blueprint(control_blueprint(state, records))
+    app.register_blueprint(console_blueprint(state.store, state.sendgrid, state.docusign, state.deliverer))
     return app
 
 

@@ -154,7 +154,7 @@ def main() -> int:
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text("# Démo binome\n\n" + "\n".join(lines) + f"\n\n{footer}\n", encoding="utf-8")
     print(f"Rapport : {REPORT.relative_to(ROOT)}. Les données restent dans {DEFAULT_DB.relative_to(ROOT)} : "
-          "`make run` les sert.")
+          f"`make run` les sert, et la console {settings.emulator_url}/ les montre.")
     return 0
 
 

@@ -1,0 +1,88 @@
+"""The console page in a real browser (headless Chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Iterator
+
+import pytest
+from docusign_esign import ApiClient, EnvelopeDefinition, EnvelopesApi, TemplateRole
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import Mail
+
+from schemas import options as opt
+from schemas.records import Need, Structure
+from shared.provision import provision
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ACCOUNT = "00000000-0000-4000-8000-00000000b1a0"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="fr-FR")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def campaign(emulator, gateway):
+    """A provisioned base with a structure and its need, one email sent and one envelope out."""
+    provision(gateway)
+    [college] = gateway.create([Structure(name="Collège Jean Moulin", email="contact@college.fr",
+                                          type=opt.StructureType.COLLEGE)])
+    gateway.create([Need(reference="E-01-01", structure=[college.record_id], level=opt.Level.QUATRIEME,
+                         subjects=[opt.Subject.MATHS], status=opt.NeedStatus.OPEN)])
+    SendGridAPIClient(api_key="SG.test", host=f"{emulator.url}/sendgrid").send(Mail(
+        from_email="binome@example.org", to_emails="lea@exemple.fr", subject="Bienvenue dans binome",
+        html_content="<p>Bonjour <strong>Léa</strong>, merci pour votre inscription.</p>"))
+    client = ApiClient(host=f"{emulator.url}/docusign/restapi")
+    client.set_default_header("Authorization", "Bearer local-token")
+    envelope = EnvelopesApi(client).create_envelope(ACCOUNT, envelope_definition=EnvelopeDefinition(
+        template_id="convention-benevole", status="sent", email_subject="Votre convention",
+        template_roles=[TemplateRole(role_name="Bénévole", name="Léa Martin", email="lea@exemple.fr")]))
+    return envelope.envelope_id
+
+
+def test_browse_tables_follow_a_link_read_an_email_and_sign(emulator, page: Page, campaign):
+    page.goto(emulator.url + "/")
+    expect(page.get_by_role("heading", name="Console de la pile locale")).to_be_visible()
+
+    page.get_by_role("link", name="Besoins").click()
+    expect(page.get_by_role("heading", name="Besoins")).to_contain_text("1 enregistrement")
+    expect(page.get_by_role("cell", name="E-01-01")).to_be_visible()
+    page.get_by_role("link", name="Collège Jean Moulin").click()  # a linked record
+    expect(page.get_by_role("heading", level=1)).to_have_text("Collège Jean Moulin")
+    expect(page.get_by_role("link", name="E-01-01")).to_be_visible()  # the inverse link, back to the need
+
+    page.get_by_role("link", name="Courriels").click()
+    page.get_by_role("link", name="Bienvenue dans binome").click()
+    expect(page.frame_locator("iframe").locator("strong")).to_have_text("Léa")
+
+    page.get_by_role("link", name="Enveloppes").click()
+    row = page.locator(f"tr[data-envelope='{campaign}']")
+    expect(row.locator(".status")).to_have_text("Envoyée")
+    row.get_by_role("button", name="Signer").click()
+    expect(page.locator(f"tr[data-envelope='{campaign}'] .status")).to_have_text("Signée")
+    assert emulator.control("GET", "/envelopes")["envelopes"][0]["status"] == "completed"
+
+
+def test_journal_before_provisioning_leads_home_and_after_to_its_table(emulator, gateway, page: Page):
+    page.goto(emulator.url + "/")
+    page.get_by_role("link", name="Journal").click()
+    expect(page).to_have_url(emulator.url + "/")
+    provision(gateway)
+    page.get_by_role("link", name="Journal").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Journal")
+    expect(page.get_by_text("Aucun enregistrement.")).to_be_visible()
