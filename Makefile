@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run provision bench clean browser
+.PHONY: demo test run provision forms reconcile replay bench clean browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ run: $(STAMP)
 
 provision: $(STAMP)
 	$(PY) -m shared.provision
+
+forms: $(STAMP)
+	$(PY) -m shared.publish_forms
+
+reconcile: $(STAMP)
+	$(PY) -m shared.intake.reconcile_cli
+
+# make replay REF=<journal record id or response token>
+replay: $(STAMP)
+	$(PY) -m shared.intake.replay $(REF)
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -4,4 +4,9 @@
 this file. Each function lives in `functions/` and joins `ENTRY_POINTS` when it is written.
 """
 
-ENTRY_POINTS: tuple[str, ...] = ()
+from functions.reconcile import reconcile
+from functions.typeform_webhook import typeform_webhook
+
+ENTRY_POINTS: tuple[str, ...] = ("typeform_webhook", "reconcile")
+
+__all__ = ["ENTRY_POINTS", "reconcile", "typeform_webhook"]

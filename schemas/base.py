@@ -148,6 +148,7 @@ VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
     number("hours_per_week", "Heures par semaine", precision=1),
     text("association", "Association"),
     long_text("motivation", "Motivation"),
+    long_text("constraints", "Contraintes"),
     single("status", "Statut", opt.VolunteerStatus),
     single("agreement", "Convention", opt.EnvelopeStatus),
     text("envelope_id", "Enveloppe"),

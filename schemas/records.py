@@ -77,6 +77,7 @@ class Volunteer(AirtableRecord):
     hours_per_week: float | None = None
     association: str = ""
     motivation: str = ""
+    constraints: str = ""
     status: opt.VolunteerStatus | None = None
     agreement: opt.EnvelopeStatus | None = None
     envelope_id: str = ""

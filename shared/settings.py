@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     BINOME_ENV: Literal["local", "production"] = "local"
     BINOME_FUNCTIONS_PORT: int = 8080
     BINOME_EMULATOR_PORT: int = 8787
+    # Requests per second this process allows itself per Airtable base. Airtable's limit is 5 on
+    # every plan; only the local demo, with the emulator's limit lifted, goes faster.
+    BINOME_AIRTABLE_RATE: float = Field(5.0, gt=0)
 
     AIRTABLE_TOKEN: str = "patLocalDevelopmentToken"
     AIRTABLE_BASE_ID: str = Field("appBinomeLocal001", pattern=r"^app[A-Za-z0-9]{14}$")
@@ -124,6 +127,8 @@ def load_settings(**overrides: object) -> Settings:
     settings = Settings(**overrides)  # type: ignore[arg-type]
     if settings.BINOME_ENV == "production":
         problems = production_problems(settings)
+        if settings.BINOME_AIRTABLE_RATE > 5:
+            problems.append("BINOME_AIRTABLE_RATE (au plus 5 : la limite d'Airtable)")
         if problems:
             raise ConfigurationError(
                 "BINOME_ENV=production refuse de démarrer ; à définir : " + ", ".join(problems)

@@ -93,7 +93,8 @@ class AirtableGateway:
         self.api = Api(settings.AIRTABLE_TOKEN, endpoint_url=settings.AIRTABLE_ENDPOINT_URL,
                        timeout=REQUEST_TIMEOUT)
         self.requests: collections.Counter[str] = collections.Counter()
-        adapter = PacedAdapter(pacer or pacer_for(f"{settings.AIRTABLE_ENDPOINT_URL}/{self.base_id}"),
+        adapter = PacedAdapter(pacer or pacer_for(f"{settings.AIRTABLE_ENDPOINT_URL}/{self.base_id}",
+                                                  settings.BINOME_AIRTABLE_RATE),
                                self.requests, max_retries=retry or default_retry())
         self.api.session.mount("http://", adapter)
         self.api.session.mount("https://", adapter)

@@ -19,7 +19,7 @@ AIRTABLE_REQUESTS_PER_SECOND = 5
 
 
 class RequestPacer:
-    def __init__(self, limit: int = AIRTABLE_REQUESTS_PER_SECOND, window: float = 1.0,
+    def __init__(self, limit: float = AIRTABLE_REQUESTS_PER_SECOND, window: float = 1.0,
                  clock: Callable[[], float] = time.monotonic):
         self.limit = limit
         self.window = window
@@ -62,9 +62,10 @@ _pacers: dict[str, RequestPacer] = {}
 _pacers_lock = threading.Lock()
 
 
-def pacer_for(base_key: str) -> RequestPacer:
+def pacer_for(base_key: str, per_second: float = AIRTABLE_REQUESTS_PER_SECOND) -> RequestPacer:
     """The process-wide pacer of one base, shared by every gateway that talks to it."""
     with _pacers_lock:
-        if base_key not in _pacers:
-            _pacers[base_key] = RequestPacer()
-        return _pacers[base_key]
+        pacer = _pacers.get(base_key)
+        if pacer is None or pacer.limit != per_second:
+            pacer = _pacers[base_key] = RequestPacer(limit=per_second)
+        return pacer

@@ -1,0 +1,26 @@
+"""Typeform webhook: verify the signature on the raw body, then hand the delivery to intake."""
+
+from __future__ import annotations
+
+import flask
+
+from shared import bootstrap, http
+from shared.settings import get_settings
+from shared.signatures import verify_typeform
+
+
+def typeform_webhook(request: flask.Request) -> http.Answer:
+    if request.method != "POST":
+        return http.method_not_allowed()
+    if (request.content_length or 0) > http.MAX_BODY_BYTES:
+        return http.too_large()
+    raw = request.get_data()
+    if len(raw) > http.MAX_BODY_BYTES:
+        return http.too_large()
+    if not verify_typeform(get_settings().TYPEFORM_SECRET, raw, request.headers.get("Typeform-Signature")):
+        return http.unauthorized()
+    return http.answer(lambda: outcome_json(bootstrap.intake().receive(raw)))
+
+
+def outcome_json(outcome) -> dict:  # type: ignore[no-untyped-def]
+    return {"statut": outcome.status, "detail": outcome.detail, "reponse": outcome.token}

@@ -1,0 +1,42 @@
+"""Our errors mapped to HTTP answers, in one place, for every function.
+
+Bad signature or secret: 401 and nothing else. Content that is wrong but authentic was already
+kept by the service and answers 2xx. A failure of ours or of a vendor answers 5xx, so the sender
+retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from shared.airtable import AirtableRejected, AirtableUnavailable
+
+log = logging.getLogger(__name__)
+Answer = tuple[dict[str, Any], int]
+MAX_BODY_BYTES = 1_000_000
+
+
+def unauthorized() -> Answer:
+    log.warning("unauthenticated request refused")
+    return {"erreur": "signature ou secret invalide"}, 401
+
+
+def too_large() -> Answer:
+    return {"erreur": f"corps de requête au-delà de {MAX_BODY_BYTES} octets"}, 413
+
+
+def method_not_allowed() -> Answer:
+    return {"erreur": "méthode non autorisée"}, 405
+
+
+def answer(work: Callable[[], dict[str, Any]]) -> Answer:
+    """Run the work of a request and map what happens to a status code."""
+    try:
+        return work(), 200
+    except AirtableUnavailable as exc:
+        log.warning("airtable unavailable: %s", exc)
+        return {"erreur": "Airtable indisponible, réessayez plus tard"}, 503
+    except AirtableRejected as exc:
+        log.error("airtable rejected a request: %s", exc)
+        return {"erreur": "écriture refusée par Airtable"}, 500

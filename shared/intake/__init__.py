@@ -1,0 +1,1 @@
+"""Intake: Typeform submissions into the base, de-duplicated, journaled, nothing lost."""

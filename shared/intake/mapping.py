@@ -1,0 +1,225 @@
+"""From a Typeform response to typed records: pure, and failing only with `IntakeRejected`.
+
+The mapping of each form lives next to it in `schemas/forms/`; this module only knows how to read
+each kind of answer (`as`) and normalise it: emails, phone numbers to E.164, postcodes checked
+against France's official list and turned into their commune, labels into the base's options.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import ValidationError
+
+from schemas.forms import FormSpec
+from schemas.records import AirtableRecord, CheckIn, Structure, Volunteer
+from schemas.typeform import Answer, FormResponse
+from shared import geo
+
+RECORD_ID = re.compile(r"^rec[A-Za-z0-9]{14}$")
+POSTCODE = re.compile(r"^\d{5}$")
+MAX_TEXT = 5000
+
+
+class IntakeRejected(Exception):
+    """An authentic submission whose content cannot be used; `reason` is for coordinators."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class NeedDraft:
+    """One pupil's need, before it has a reference and a structure."""
+
+    level: str
+    subjects: list[str]
+    slots: list[str]
+    mode: str
+    difficulties: str = ""
+
+
+@dataclass
+class StructureSignup:
+    structure: Structure
+    needs: list[NeedDraft] = field(default_factory=list)
+
+
+def titles(spec: FormSpec) -> dict[str, str]:
+    return {f["ref"]: f["title"] for f in spec.definition["fields"]}
+
+
+def required_refs(spec: FormSpec) -> set[str]:
+    return {f["ref"] for f in spec.definition["fields"] if (f.get("validations") or {}).get("required")}
+
+
+# --- reading one answer -------------------------------------------------------------------
+
+def read(value: Any, how: dict[str, Any], label: str) -> Any:
+    """Normalise one raw answer value according to its mapping entry."""
+    kind = how["as"]
+    if kind in ("text", "name", "town"):
+        text = " ".join(str(value).split()) if kind != "text" else str(value).strip()
+        if len(text) > MAX_TEXT:
+            raise IntakeRejected(f"Réponse trop longue : « {label} ».")
+        return proper_name(text) if kind == "name" else text
+    if kind == "email":
+        try:
+            return validate_email(str(value).strip(), check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise IntakeRejected(f"Adresse email invalide : « {value} ».") from None
+    if kind == "phone":
+        return e164(str(value))
+    if kind == "postcode":
+        code = str(value).replace(" ", "").strip()
+        if not POSTCODE.match(code) or not geo.communes(code):
+            raise IntakeRejected(f"Code postal inconnu : « {value} ».")
+        return code
+    if kind in ("integer", "number"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise IntakeRejected(f"Un nombre est attendu : « {label} ».")
+        if not how.get("min", float("-inf")) <= value <= how.get("max", float("inf")):
+            raise IntakeRejected(f"« {label} » doit être entre {how['min']} et {how['max']} (reçu : {value}).")
+        if kind == "integer" and value != int(value):
+            raise IntakeRejected(f"Un nombre entier est attendu : « {label} ».")
+        return int(value) if kind == "integer" else float(value)
+    if kind in ("consent", "flag"):
+        if not isinstance(value, bool):
+            raise IntakeRejected(f"Oui ou non attendu : « {label} ».")
+        if kind == "consent" and not value:
+            raise IntakeRejected("Le consentement n'a pas été donné.")
+        return value
+    if kind == "option":
+        return str(value)
+    if kind == "options":
+        return [str(v) for v in (value if isinstance(value, list) else [value])]
+    if kind == "record_id":
+        if not RECORD_ID.match(str(value)):
+            raise IntakeRejected(f"Identifiant de binôme invalide : « {value} ».")
+        return [str(value)]
+    raise IntakeRejected(f"Type de réponse non prévu : {kind}.")
+
+
+def proper_name(text: str) -> str:
+    """« LÉA » and « léa » become « Léa »; names typed with care are kept as typed."""
+    if text.isupper() or text.islower():
+        return " ".join("-".join(part.capitalize() for part in word.split("-")) for word in text.split())
+    return text
+
+
+def e164(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, "FR")
+    except phonenumbers.NumberParseException:
+        raise IntakeRejected(f"Numéro de téléphone invalide : « {raw} ».") from None
+    if not phonenumbers.is_valid_number(number):
+        raise IntakeRejected(f"Numéro de téléphone invalide : « {raw} ».")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- whole responses ----------------------------------------------------------------------
+
+def answers_by_ref(response: FormResponse) -> dict[str, Any]:
+    return {a.field.ref: a.value() for a in response.answers if a.field.ref}
+
+
+def read_fields(values: dict[str, Any], mapping: dict[str, dict[str, Any]], spec: FormSpec) -> dict[str, Any]:
+    """Read every mapped answer present; complain about missing required ones."""
+    labels, required = titles(spec), required_refs(spec)
+    attributes: dict[str, Any] = {}
+    for ref, how in mapping.items():
+        value = values.get(ref)
+        if value is None or value == "" or value == []:
+            if ref in required:
+                raise IntakeRejected(f"Réponse obligatoire manquante : « {labels.get(ref, ref)} ».")
+            continue
+        attributes[how["to"]] = read(value, how, labels.get(ref, ref))
+    return attributes
+
+
+def build(model: type[AirtableRecord], attributes: dict[str, Any]) -> Any:
+    """A typed record, turning an option the base does not know into a rejection."""
+    try:
+        return model(**attributes)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['input']!r}" for e in exc.errors())
+        raise IntakeRejected(f"Réponse hors des choix prévus ({problems}).") from None
+
+
+def with_commune(attributes: dict[str, Any]) -> dict[str, Any]:
+    if "postcode" in attributes:
+        commune = geo.resolve(attributes["postcode"], attributes.get("town", ""))
+        if commune is not None:
+            attributes["town"] = commune.name
+    return attributes
+
+
+def map_volunteer(response: FormResponse, spec: FormSpec) -> Volunteer:
+    attributes = with_commune(read_fields(answers_by_ref(response), spec.mapping["record"], spec))
+    attributes["full_name"] = f"{attributes.get('first_name', '')} {attributes.get('last_name', '')}".strip()
+    attributes["typeform_token"] = response.token
+    attributes["registered_at"] = response.submitted_at
+    return build(Volunteer, attributes)
+
+
+def map_structure(response: FormResponse, spec: FormSpec) -> StructureSignup:
+    values = answers_by_ref(response)
+    attributes = with_commune(read_fields(values, spec.mapping["record"], spec))
+    attributes["typeform_token"] = response.token
+    attributes["registered_at"] = response.submitted_at
+    structure = build(Structure, attributes)
+    pupils = spec.mapping["pupils"]
+    count_spec = pupils["count"]
+    count = read(values.get(count_spec["ref"]), {"as": "integer", **count_spec}, "nombre d'élèves") \
+        if values.get(count_spec["ref"]) is not None else None
+    if count is None:
+        raise IntakeRejected("Réponse obligatoire manquante : « nombre d'élèves ».")
+    needs = []
+    for n in range(1, count + 1):
+        needs.append(pupil_need(values, pupils["each"], n))
+    return StructureSignup(structure, needs)
+
+
+def pupil_need(values: dict[str, Any], each: dict[str, dict[str, Any]], n: int) -> NeedDraft:
+    attributes: dict[str, Any] = {}
+    for name, how in each.items():
+        ref = how["ref"].format(n=n)
+        value = values.get(ref)
+        if value is None or value == "" or value == []:
+            if how.get("required"):
+                raise IntakeRejected(f"Élève {n} : réponse manquante ({name}).")
+            continue
+        attributes[name] = read(value, how, f"élève {n} : {name}")
+    try:
+        need = build_need(attributes)
+    except ValidationError as exc:
+        raise IntakeRejected(f"Élève {n} : réponse hors des choix prévus ({exc.errors()[0]['input']!r}).") from None
+    return need
+
+
+def build_need(attributes: dict[str, Any]) -> NeedDraft:
+    from schemas.records import Need  # validates the options against the base's vocabularies
+
+    checked = Need(level=attributes["level"], subjects=attributes["subjects"], slots=attributes["slots"],
+                   mode=attributes["mode"])
+    return NeedDraft(level=checked.level, subjects=checked.subjects, slots=checked.slots,  # type: ignore[arg-type]
+                     mode=checked.mode, difficulties=attributes.get("difficulties", ""))  # type: ignore[arg-type]
+
+
+def map_checkin(response: FormResponse, spec: FormSpec) -> CheckIn:
+    hidden_spec = spec.mapping["hidden"]
+    hidden = {name: value for name, value in response.hidden.items() if value not in (None, "")}
+    attributes = {}
+    for name, how in hidden_spec.items():
+        if name not in hidden:
+            raise IntakeRejected(f"Champ caché manquant : « {name} ».")
+        attributes[how["to"]] = read(hidden[name], how, name)
+    attributes.update(read_fields(answers_by_ref(response), spec.mapping["record"], spec))
+    attributes["date"] = response.submitted_at.date()
+    attributes["title"] = f"Suivi du {response.submitted_at:%d/%m/%Y} ({response.token[:8]})"
+    return build(CheckIn, attributes)

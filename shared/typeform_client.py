@@ -1,0 +1,66 @@
+"""binome's small Typeform client: forms, webhooks and the Responses API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterator
+
+import requests
+
+from shared.settings import Settings
+
+TIMEOUT = (5, 30)
+PAGE_SIZE = 1000  # the Responses API maximum
+
+
+class TypeformError(Exception):
+    """Typeform refused the request or could not be reached."""
+
+
+class TypeformClient:
+    def __init__(self, settings: Settings):
+        self.base = settings.TYPEFORM_API_URL.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {settings.TYPEFORM_TOKEN}"
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self.session.request(method, f"{self.base}{path}", timeout=TIMEOUT, **kwargs)
+        except requests.RequestException as exc:
+            raise TypeformError(f"Typeform injoignable : {type(exc).__name__}") from exc
+        if response.status_code >= 400 and response.status_code != 404:
+            raise TypeformError(f"Typeform a répondu {response.status_code} : {response.text[:300]}")
+        return response
+
+    def form(self, form_id: str) -> dict[str, Any] | None:
+        response = self._call("GET", f"/forms/{form_id}")
+        return None if response.status_code == 404 else response.json()
+
+    def create_form(self, definition: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/forms", json=definition).json()
+
+    def replace_form(self, form_id: str, definition: dict[str, Any]) -> dict[str, Any]:
+        response = self._call("PUT", f"/forms/{form_id}", json=definition)
+        if response.status_code == 404:
+            raise TypeformError(f"Formulaire {form_id} introuvable")
+        return response.json()
+
+    def put_webhook(self, form_id: str, tag: str, url: str, secret: str, verify_ssl: bool) -> dict[str, Any]:
+        return self._call("PUT", f"/forms/{form_id}/webhooks/{tag}", json={
+            "url": url, "enabled": True, "secret": secret, "verify_ssl": verify_ssl,
+            "event_types": {"form_response": True}}).json()
+
+    def responses(self, form_id: str, since: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
+        """Every completed response since `since`, newest first, page after page."""
+        params: dict[str, Any] = {"page_size": PAGE_SIZE, "completed": "true"}
+        if since is not None:
+            params["since"] = since.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        while True:
+            response = self._call("GET", f"/forms/{form_id}/responses", params=params)
+            if response.status_code == 404:
+                raise TypeformError(f"Formulaire {form_id} introuvable")
+            items = response.json().get("items", [])
+            yield from items
+            if len(items) < PAGE_SIZE:
+                return
+            params["before"] = items[-1]["token"]
