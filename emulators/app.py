@@ -177,6 +177,13 @@ def control_blueprint(state: Emulators, records: Records) -> Blueprint:
         return json_response({"deliveries": [d.as_dict() for d in state.deliverer.deliveries],
                               "pending": state.deliverer.pending()})
 
+    @bp.get("/deliveries/summary")
+    def deliveries_summary() -> Response:
+        counts: dict[str, int] = {}
+        for delivery in list(state.deliverer.deliveries):
+            counts[delivery.state] = counts.get(delivery.state, 0) + 1
+        return json_response({"states": counts, "pending": state.deliverer.pending()})
+
     @bp.post("/deliveries/wait")
     def wait_for_deliveries() -> Response:
         timeout = float((request.get_json(silent=True) or {}).get("timeout", 10))

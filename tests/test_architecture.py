@@ -1,6 +1,6 @@
 """The emulators are a second, independent implementation of the vendors: they share no code with
 `shared/` or `functions/`, and those never import them. Only the local-stack runner and the demo
-know both sides."""
+(with its campaign generator) know both sides."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORCHESTRATION = {"emulators/stack.py", "emulators/demo.py"}
+ORCHESTRATION = {"emulators/stack.py", "emulators/demo.py", "emulators/campaign.py"}
 
 
 def imported_packages(path: Path) -> set[str]:

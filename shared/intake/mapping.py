@@ -45,8 +45,11 @@ class NeedDraft:
 
 
 @dataclass
-class StructureSignup:
-    structure: Structure
+class Mapped:
+    """A mapped response: its records, and notes on optional answers that had to be dropped."""
+
+    record: Any
+    notes: list[str] = field(default_factory=list)
     needs: list[NeedDraft] = field(default_factory=list)
 
 
@@ -128,8 +131,11 @@ def answers_by_ref(response: FormResponse) -> dict[str, Any]:
     return {a.field.ref: a.value() for a in response.answers if a.field.ref}
 
 
-def read_fields(values: dict[str, Any], mapping: dict[str, dict[str, Any]], spec: FormSpec) -> dict[str, Any]:
-    """Read every mapped answer present; complain about missing required ones."""
+def read_fields(values: dict[str, Any], mapping: dict[str, dict[str, Any]], spec: FormSpec,
+                notes: list[str]) -> dict[str, Any]:
+    """Read every mapped answer present. A missing or unusable required answer rejects the
+    response; an unusable optional one (a mistyped phone number) is dropped, with a note, so the
+    person's sign-up is not lost over it."""
     labels, required = titles(spec), required_refs(spec)
     attributes: dict[str, Any] = {}
     for ref, how in mapping.items():
@@ -138,7 +144,12 @@ def read_fields(values: dict[str, Any], mapping: dict[str, dict[str, Any]], spec
             if ref in required:
                 raise IntakeRejected(f"Réponse obligatoire manquante : « {labels.get(ref, ref)} ».")
             continue
-        attributes[how["to"]] = read(value, how, labels.get(ref, ref))
+        try:
+            attributes[how["to"]] = read(value, how, labels.get(ref, ref))
+        except IntakeRejected as exc:
+            if ref in required:
+                raise
+            notes.append(f"{exc.reason} Réponse facultative ignorée.")
     return attributes
 
 
@@ -159,17 +170,19 @@ def with_commune(attributes: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
-def map_volunteer(response: FormResponse, spec: FormSpec) -> Volunteer:
-    attributes = with_commune(read_fields(answers_by_ref(response), spec.mapping["record"], spec))
+def map_volunteer(response: FormResponse, spec: FormSpec) -> Mapped:
+    notes: list[str] = []
+    attributes = with_commune(read_fields(answers_by_ref(response), spec.mapping["record"], spec, notes))
     attributes["full_name"] = f"{attributes.get('first_name', '')} {attributes.get('last_name', '')}".strip()
     attributes["typeform_token"] = response.token
     attributes["registered_at"] = response.submitted_at
-    return build(Volunteer, attributes)
+    return Mapped(build(Volunteer, attributes), notes)
 
 
-def map_structure(response: FormResponse, spec: FormSpec) -> StructureSignup:
+def map_structure(response: FormResponse, spec: FormSpec) -> Mapped:
     values = answers_by_ref(response)
-    attributes = with_commune(read_fields(values, spec.mapping["record"], spec))
+    notes: list[str] = []
+    attributes = with_commune(read_fields(values, spec.mapping["record"], spec, notes))
     attributes["typeform_token"] = response.token
     attributes["registered_at"] = response.submitted_at
     structure = build(Structure, attributes)
@@ -179,10 +192,8 @@ def map_structure(response: FormResponse, spec: FormSpec) -> StructureSignup:
         if values.get(count_spec["ref"]) is not None else None
     if count is None:
         raise IntakeRejected("Réponse obligatoire manquante : « nombre d'élèves ».")
-    needs = []
-    for n in range(1, count + 1):
-        needs.append(pupil_need(values, pupils["each"], n))
-    return StructureSignup(structure, needs)
+    needs = [pupil_need(values, pupils["each"], n) for n in range(1, count + 1)]
+    return Mapped(structure, notes, needs)
 
 
 def pupil_need(values: dict[str, Any], each: dict[str, dict[str, Any]], n: int) -> NeedDraft:
@@ -211,7 +222,7 @@ def build_need(attributes: dict[str, Any]) -> NeedDraft:
                      mode=checked.mode, difficulties=attributes.get("difficulties", ""))  # type: ignore[arg-type]
 
 
-def map_checkin(response: FormResponse, spec: FormSpec) -> CheckIn:
+def map_checkin(response: FormResponse, spec: FormSpec) -> Mapped:
     hidden_spec = spec.mapping["hidden"]
     hidden = {name: value for name, value in response.hidden.items() if value not in (None, "")}
     attributes = {}
@@ -219,7 +230,8 @@ def map_checkin(response: FormResponse, spec: FormSpec) -> CheckIn:
         if name not in hidden:
             raise IntakeRejected(f"Champ caché manquant : « {name} ».")
         attributes[how["to"]] = read(hidden[name], how, name)
-    attributes.update(read_fields(answers_by_ref(response), spec.mapping["record"], spec))
+    notes: list[str] = []
+    attributes.update(read_fields(answers_by_ref(response), spec.mapping["record"], spec, notes))
     attributes["date"] = response.submitted_at.date()
     attributes["title"] = f"Suivi du {response.submitted_at:%d/%m/%Y} ({response.token[:8]})"
-    return build(CheckIn, attributes)
+    return Mapped(build(CheckIn, attributes), notes)

@@ -104,13 +104,19 @@ class IntakeService:
     # --- per form -------------------------------------------------------------------------------
 
     def _apply(self, spec: FormSpec, response: FormResponse, raw: str) -> Outcome:
-        if spec.kind == "volunteer":
-            return self._volunteer(mapping.map_volunteer(response, spec), response, raw)
-        if spec.kind == "structure":
-            return self._structure(mapping.map_structure(response, spec), response, raw)
-        return self._checkin(mapping.map_checkin(response, spec), response, raw)
+        mapper, writer = {"volunteer": (mapping.map_volunteer, self._volunteer),
+                          "structure": (mapping.map_structure, self._structure),
+                          "checkin": (mapping.map_checkin, self._checkin)}[spec.kind]
+        mapped = mapper(response, spec)
+        status, event, detail = writer(mapped, response)
+        if mapped.notes:
+            detail += " " + " ".join(mapped.notes)
+        self.journal.record(response.token, SOURCE, KINDS[spec.kind], status, event, detail, raw)
+        log.info("typeform %s: %s", response.token, status.value)
+        return Outcome(status.value, detail, response.token)
 
-    def _volunteer(self, volunteer: Volunteer, response: FormResponse, raw: str) -> Outcome:
+    def _volunteer(self, mapped: mapping.Mapped, response: FormResponse) -> tuple[opt.JournalStatus, str, str]:
+        volunteer: Volunteer = mapped.record
         result = self.gateway.upsert([volunteer], key="email")
         name = f"{volunteer.first_name} {volunteer.last_name[:1]}.".strip()
         if result.created:
@@ -118,10 +124,10 @@ class IntakeService:
         else:
             status, detail = opt.JournalStatus.UPDATED, (f"Déjà inscrit·e : fiche {result.updated[0]} mise à jour, "
                                                          "aucune nouvelle fiche créée.")
-        return self._done(response.token, KINDS["volunteer"], status, f"Inscription bénévole : {name}", detail, raw)
+        return status, f"Inscription bénévole : {name}", detail
 
-    def _structure(self, signup: mapping.StructureSignup, response: FormResponse, raw: str) -> Outcome:
-        structure = signup.structure
+    def _structure(self, mapped: mapping.Mapped, response: FormResponse) -> tuple[opt.JournalStatus, str, str]:
+        structure: Structure = mapped.record
         neighbours = self.gateway.all(Structure, formula=EQ(Field(Structure.label("postcode")), structure.postcode),
                                       fields=["name", "email", "postcode"])
         twins = [s for s in neighbours if s.email != structure.email
@@ -134,7 +140,7 @@ class IntakeService:
         needs = [Need(reference=f"{prefix}-{response.token[:6]}-{n}", structure=[structure_id], level=d.level,
                       subjects=d.subjects, slots=d.slots, mode=d.mode, difficulties=d.difficulties,
                       status=opt.NeedStatus.OPEN)
-                 for n, d in enumerate(signup.needs, start=1)]
+                 for n, d in enumerate(mapped.needs, start=1)]
         self.gateway.upsert(needs, key="reference")  # keyed by token: a retry cannot add them twice
         status = opt.JournalStatus.DONE if result.created else opt.JournalStatus.UPDATED
         detail = f"{len(needs)} besoin(s) créé(s) : {', '.join(n.reference for n in needs)}."
@@ -142,10 +148,10 @@ class IntakeService:
             detail = f"Structure déjà connue ({structure_id}), fiche mise à jour. " + detail
         if twins:
             detail += f" {structure.duplicate_of}."
-        return self._done(response.token, KINDS["structure"], status, f"Inscription structure : {structure.name}",
-                          detail, raw)
+        return status, f"Inscription structure : {structure.name}", detail
 
-    def _checkin(self, check_in: CheckIn, response: FormResponse, raw: str) -> Outcome:
+    def _checkin(self, mapped: mapping.Mapped, response: FormResponse) -> tuple[opt.JournalStatus, str, str]:
+        check_in: CheckIn = mapped.record
         self.gateway.upsert([check_in], key="title")
         alert = ""
         if check_in.needs_help or check_in.mood in DIFFICULT:
@@ -157,15 +163,9 @@ class IntakeService:
             changes[Pair.label("status")] = opt.PairStatus.AT_RISK.value
         self.gateway.update(Pair, [{"id": check_in.pair[0], "fields": changes}])
         detail = "Point d'étape enregistré." + (f" Alerte : {alert}." if alert else "")
-        return self._done(response.token, KINDS["checkin"], opt.JournalStatus.DONE,
-                          f"Point d'étape ({check_in.author or 'inconnu'})", detail, raw)
+        return opt.JournalStatus.DONE, f"Point d'étape ({check_in.author or 'inconnu'})", detail
 
     # --- journaling -----------------------------------------------------------------------------
-
-    def _done(self, token: str, kind: str, status: opt.JournalStatus, event: str, detail: str, raw: str) -> Outcome:
-        self.journal.record(token, SOURCE, kind, status, event, detail, raw)
-        log.info("typeform %s: %s", token, status.value)
-        return Outcome(status.value, detail, token)
 
     def _reject(self, token: str, kind: str, reason: str, raw: str) -> Outcome:
         self.journal.record(token, SOURCE, kind, opt.JournalStatus.REJECTED, f"Réponse rejetée ({kind})", reason, raw)
