@@ -111,3 +111,17 @@ def people(api: Api) -> Any:
     pets = base.create_table("Pets", [{"name": "Pet", "type": "singleLineText"}])
     pets.create_field("Owner", "multipleRecordLinks", options={"linkedTableId": table.id})
     return table
+
+
+@pytest.fixture(scope="session")
+def running_stack():
+    from tests.stack import running_stack as start
+
+    yield from start()
+
+
+@pytest.fixture
+def live(running_stack):
+    """The running stack, reset to an empty provisioned base with the forms published."""
+    running_stack.reset()
+    return running_stack

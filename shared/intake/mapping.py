@@ -109,10 +109,10 @@ def read(value: Any, how: dict[str, Any], label: str) -> Any:
 
 
 def proper_name(text: str) -> str:
-    """« LÉA » and « léa » become « Léa »; names typed with care are kept as typed."""
-    if text.isupper() or text.islower():
-        return " ".join("-".join(part.capitalize() for part in word.split("-")) for word in text.split())
-    return text
+    """« anne DUPONT » becomes « Anne Dupont »; a word typed with care (« McKenzie ») is kept."""
+    def word(part: str) -> str:
+        return part.capitalize() if part.isupper() or part.islower() else part
+    return " ".join("-".join(word(piece) for piece in chunk.split("-")) for chunk in text.split())
 
 
 def e164(raw: str) -> str:

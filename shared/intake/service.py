@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 from pyairtable.formulas import EQ, Field
@@ -71,35 +71,44 @@ class IntakeService:
             payload = WebhookPayload.model_validate(json.loads(raw))
         except (ValueError, ValidationError) as exc:
             reference = _token_in(raw) or "sha256:" + hashlib.sha256(raw).hexdigest()
-            return self._reject(reference, "réception", f"Contenu illisible : {_first_line(exc)}", text)
+            return self._once(reference, lambda: self._reject(
+                reference, "réception", f"Contenu illisible : {_first_line(exc)}", text))
         if payload.event_type != "form_response":
-            return self._reject(payload.form_response.token, "réception",
-                                f"Événement non pris en charge : {payload.event_type}.", text)
+            token = payload.form_response.token
+            return self._once(token, lambda: self._reject(
+                token, "réception", f"Événement non pris en charge : {payload.event_type}.", text))
         return self.process(payload.form_response, text)
 
     def process(self, response: FormResponse, raw: str, replay: bool = False) -> Outcome:
         """Handle one response, from the webhook, `reconcile`, or a coordinator's replay (which
         reprocesses an entry that ended `Rejeté` or `Erreur`)."""
-        with self._locks[hash(response.token) % LOCK_STRIPES]:
-            if not replay:
-                entry = self.journal.find(response.token)
+        return self._once(response.token, lambda: self._handle(response, raw), check_journal=not replay)
+
+    def _once(self, reference: str, handle: Callable[[], Outcome], check_journal: bool = True) -> Outcome:
+        """Run `handle` unless the Journal says this event was already handled for good."""
+        with self._locks[hash(reference) % LOCK_STRIPES]:
+            if check_journal:
+                entry = self.journal.find(reference)
                 if entry is not None and entry.status in FINAL:
-                    return Outcome(Outcome.DUPLICATE, f"Déjà traité ({entry.status}).", response.token)
-            spec = self.forms.get(response.form_id)
-            if spec is None:
-                return self._reject(response.token, "réception", f"Formulaire inconnu : {response.form_id}.", raw)
-            try:
-                return self._apply(spec, response, raw)
-            except IntakeRejected as exc:
-                return self._reject(response.token, KINDS[spec.kind], exc.reason, raw)
-            except AirtableRejected as exc:
-                if exc.status == 422 and isinstance(exc.error, dict) and exc.error.get("type") == "ROW_DOES_NOT_EXIST":
-                    return self._reject(response.token, KINDS[spec.kind], "Fiche liée introuvable dans la base.", raw)
-                self._record_error(response.token, KINDS[spec.kind], f"Airtable a refusé l'écriture : {exc}", raw)
-                raise
-            except AirtableUnavailable as exc:
-                self._record_error(response.token, KINDS[spec.kind], f"Airtable indisponible : {exc}", raw)
-                raise
+                    return Outcome(Outcome.DUPLICATE, f"Déjà traité ({entry.status}).", reference)
+            return handle()
+
+    def _handle(self, response: FormResponse, raw: str) -> Outcome:
+        spec = self.forms.get(response.form_id)
+        if spec is None:
+            return self._reject(response.token, "réception", f"Formulaire inconnu : {response.form_id}.", raw)
+        try:
+            return self._apply(spec, response, raw)
+        except IntakeRejected as exc:
+            return self._reject(response.token, KINDS[spec.kind], exc.reason, raw)
+        except AirtableRejected as exc:
+            if exc.status == 422 and isinstance(exc.error, dict) and exc.error.get("type") == "ROW_DOES_NOT_EXIST":
+                return self._reject(response.token, KINDS[spec.kind], "Fiche liée introuvable dans la base.", raw)
+            self._record_error(response.token, KINDS[spec.kind], f"Airtable a refusé l'écriture : {exc}", raw)
+            raise
+        except AirtableUnavailable as exc:
+            self._record_error(response.token, KINDS[spec.kind], f"Airtable indisponible : {exc}", raw)
+            raise
 
     # --- per form -------------------------------------------------------------------------------
 
