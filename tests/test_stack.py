@@ -1,18 +1,17 @@
-"""The local stack and the demo's loading step, end to end on free ports."""
+"""The local stack, and the demo's campaign through it, end to end on free ports."""
 
 from __future__ import annotations
 
+import collections
 import os
 
 import pytest
 import requests
 
-from emulators import demo
+from emulators.campaign import Campaign
 from emulators.stack import LocalStack
-from shared.airtable import AirtableGateway
-from shared.airtable.pacer import RequestPacer
-from shared.provision import ensure_local_base, provision
-from shared.settings import load_settings
+from schemas.records import JournalEntry, Need, Volunteer
+from shared import geo
 
 
 @pytest.fixture
@@ -26,24 +25,31 @@ def restored_environment():
 def test_stack_serves_emulators_and_functions_on_free_ports(restored_environment):
     with LocalStack() as stack:
         assert requests.get(f"{stack.emulators.url}/_emulator/health", timeout=5).json()["ok"] is True
-        assert requests.get(f"{stack.functions.url}/", timeout=5).json() == {"functions": []}
+        assert requests.get(f"{stack.functions.url}/", timeout=5).json() == {
+            "functions": ["/typeform_webhook/", "/reconcile/"]}
         assert os.environ["BINOME_EMULATOR_PORT"] == str(stack.emulators.port)
         config = requests.get(f"{stack.emulators.url}/_emulator/config", timeout=5).json()
         assert config["sendgrid_event_url"] == f"{stack.functions.url}/sendgrid_events/"
         assert config["docusign_connect_url"] == f"{stack.functions.url}/docusign_connect/"
 
 
-def test_demo_sample_loads_once_and_a_second_load_changes_nothing(emulator):
-    settings = load_settings(BINOME_EMULATOR_PORT=emulator.server.port, AIRTABLE_BASE_ID="appDemoBase000001")
-    ensure_local_base(settings)
-    gateway = AirtableGateway(settings, pacer=RequestPacer(limit=1000))
-    provision(gateway)
+def test_a_slice_of_the_demo_campaign_lands_whole(live):
+    campaign = Campaign(seed=7)
+    volunteers, structures = campaign.volunteers(30), campaign.structures(5)
+    for answers in volunteers:
+        live.submit("volunteer", answers)
+    for answers in structures:
+        live.submit("structure", answers)
+    live.settle()
+    statuses = collections.Counter(e.status for e in live.gateway.all(JournalEntry))
+    assert statuses == {"Traité": 35}
+    assert len(live.gateway.all(Volunteer)) == 30
+    assert len(live.gateway.all(Need)) == sum(s["pupil_count"] for s in structures)
 
-    first = demo.load_sample(gateway)
-    second = demo.load_sample(gateway)
 
-    assert {table: len(o.created) for table, o in first.items()} == {
-        "Bénévoles": 24, "Structures": 4, "Besoins": 12, "Binômes": 1, "Suivis": 1, "Journal": 1}
-    assert all(not o.created and not o.updated for o in second.values())
-    lines = demo.summary(gateway)
-    assert "- Bénévoles : 24 enregistrement(s)" in lines
+def test_campaign_people_are_distinct_and_placed_in_france():
+    campaign = Campaign()
+    volunteers = campaign.volunteers(2000)
+    assert len({v["email"] for v in volunteers}) == 2000
+    assert all(geo.communes(v["postcode"]) for v in volunteers)
+    assert len({v["postcode"][:2] for v in volunteers}) > 60  # spread across départements
