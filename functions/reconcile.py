@@ -8,12 +8,11 @@ from __future__ import annotations
 import flask
 
 from shared import bootstrap, http
-from shared.intake.reconcile import reconcile as reconcile_forms
+from shared.intake.reconcile import reconcile_configured
 from shared.intake.replay import ReplayRefused, replay
-from shared.journal import Journal
 from shared.settings import get_settings
 from shared.signatures import verify_bearer
-from shared.typeform_client import TypeformClient, TypeformError
+from shared.typeform_client import TypeformError
 
 
 def reconcile(request: flask.Request) -> http.Answer:
@@ -36,9 +35,8 @@ def replay_one(reference: str) -> dict:
 
 
 def run_reconcile() -> dict:
-    service = bootstrap.intake()
     try:
-        reports = reconcile_forms(service, TypeformClient(get_settings()), Journal(service.gateway))
+        reports = reconcile_configured()
     except TypeformError as exc:
         return {"statut": "Erreur", "detail": str(exc)}
     return {"statut": "Traité", "formulaires": [r.line() for r in reports]}

@@ -183,20 +183,23 @@ def docusign_blueprint(state: DocuSignState, faults: FaultBoard) -> Blueprint:
         return json_response({"envelopeId": envelope.id, "uri": f"/envelopes/{envelope.id}",
                               "statusDateTime": now_iso(), "status": envelope.status}, 201)
 
-    @bp.get("/restapi/v2.1/accounts/<account_id>/envelopes/<envelope_id>")
-    def get_envelope(account_id: str, envelope_id: str) -> Response:
+    def envelope_of(account_id: str, envelope_id: str) -> Envelope | Response:
         envelope = state.envelopes.get(envelope_id)
         if envelope is None or envelope.account_id != account_id:
             return docusign_error("ENVELOPE_DOES_NOT_EXIST",
                                   "The envelope specified either does not exist or you have no rights to it.", 404)
-        return json_response(envelope.summary())
+        return envelope
+
+    @bp.get("/restapi/v2.1/accounts/<account_id>/envelopes/<envelope_id>")
+    def get_envelope(account_id: str, envelope_id: str) -> Response:
+        envelope = envelope_of(account_id, envelope_id)
+        return envelope if isinstance(envelope, Response) else json_response(envelope.summary())
 
     @bp.post("/restapi/v2.1/accounts/<account_id>/envelopes/<envelope_id>/views/recipient")
     def recipient_view(account_id: str, envelope_id: str) -> Response:
-        envelope = state.envelopes.get(envelope_id)
-        if envelope is None or envelope.account_id != account_id:
-            return docusign_error("ENVELOPE_DOES_NOT_EXIST",
-                                  "The envelope specified either does not exist or you have no rights to it.", 404)
+        envelope = envelope_of(account_id, envelope_id)
+        if isinstance(envelope, Response):
+            return envelope
         body = request.get_json(silent=True) or {}
         signer = envelope.signer
         if (body.get("clientUserId") != signer.get("clientUserId") or not signer.get("clientUserId")

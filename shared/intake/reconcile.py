@@ -39,6 +39,15 @@ def reconcile(service: IntakeService, client: TypeformClient, journal: Journal) 
     return [reconcile_form(form_id, service, client, journal) for form_id in service.forms]
 
 
+def reconcile_configured() -> list[FormReport]:
+    """Reconcile every form with the process's own settings and services."""
+    from shared import bootstrap
+    from shared.settings import get_settings
+
+    service = bootstrap.intake()
+    return reconcile(service, TypeformClient(get_settings()), Journal(service.gateway))
+
+
 def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient, journal: Journal) -> FormReport:
     report = FormReport(form_id)
     mark = journal.find(WATERMARK_PREFIX + form_id)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from shared import bootstrap
 from shared.airtable import AirtableError
-from shared.intake.reconcile import reconcile
-from shared.journal import Journal
-from shared.settings import get_settings
-from shared.typeform_client import TypeformClient, TypeformError
+from shared.intake.reconcile import reconcile_configured
+from shared.typeform_client import TypeformError
 
 
 def main() -> int:
-    service = bootstrap.intake()
     try:
-        reports = reconcile(service, TypeformClient(get_settings()), Journal(service.gateway))
+        reports = reconcile_configured()
     except (TypeformError, AirtableError) as exc:
         print(exc, file=sys.stderr)
         return 1
