@@ -15,6 +15,7 @@ from emulators.airtable.records import Records
 from emulators.airtable.store import Store
 from emulators.console.views import console_blueprint
 from emulators.delivery import Deliverer
+from emulators.documents import Documents
 from emulators.docusign.api import DocuSignState, Template, docusign_blueprint
 from emulators.faults import SERVICES, FaultBoard
 from emulators.http import DroppedConnection, json_response
@@ -74,12 +75,14 @@ def templates(options: EmulatorOptions) -> list[Template]:
 def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flask:
     options = options or EmulatorOptions(**overrides)
     deliverer = Deliverer(options.time_scale)
+    store = Store(options.db_path)
+    documents = Documents(store.db, store.lock)
     state = Emulators(
-        store=Store(options.db_path), deliverer=deliverer,
-        sendgrid=SendGridState(deliverer, options.sendgrid_event_url),
-        docusign=DocuSignState(deliverer, templates(options), options.docusign_connect_key,
+        store=store, deliverer=deliverer,
+        sendgrid=SendGridState(deliverer, documents, options.sendgrid_event_url),
+        docusign=DocuSignState(deliverer, documents, templates(options), options.docusign_connect_key,
                                options.docusign_connect_url),
-        typeform=TypeformState(deliverer),
+        typeform=TypeformState(deliverer, documents),
         airtable=AirtableConfig(options.airtable_rate_limit))
     records, meta = Records(state.store), Meta(state.store)
     app = Flask("emulators")

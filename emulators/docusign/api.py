@@ -25,6 +25,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, request
 
 from emulators.delivery import Deliverer, Delivery, backoff_policy
+from emulators.documents import Documents
 from emulators.faults import FaultBoard
 from emulators.http import apply_fault, bearer_token, json_response
 
@@ -79,9 +80,10 @@ class Envelope:
 
 
 class DocuSignState:
-    def __init__(self, deliverer: Deliverer, templates: list[Template], connect_key: str,
+    def __init__(self, deliverer: Deliverer, documents: Documents, templates: list[Template], connect_key: str,
                  connect_url: str | None = None, public_url: str = ""):
         self.deliverer = deliverer
+        self.documents = documents
         self.templates = {t.id: t for t in templates}
         self.connect_key = connect_key
         self.connect_url = connect_url
@@ -89,6 +91,16 @@ class DocuSignState:
         self.envelopes: dict[str, Envelope] = {}
         self.views: dict[str, tuple[str, str, float]] = {}  # token -> envelope id, return url, expiry
         self.lock = threading.RLock()
+        for envelope_id, stored in documents.load("docusign_envelopes"):
+            template = self.templates.get(stored.pop("template_id"))
+            if template is not None:  # envelopes of templates no longer configured are dropped
+                self.envelopes[envelope_id] = Envelope(template=template, **stored)
+
+    def save(self, envelope: Envelope) -> None:
+        with self.lock:
+            self.envelopes[envelope.id] = envelope
+            stored = {k: v for k, v in vars(envelope).items() if k != "template"}
+            self.documents.put("docusign_envelopes", envelope.id, {**stored, "template_id": envelope.template.id})
 
     def sign(self, body: bytes) -> str:
         return base64.b64encode(hmac.new(self.connect_key.encode(), body, hashlib.sha256).digest()).decode()
@@ -102,6 +114,7 @@ class DocuSignState:
             if status in ("completed", "declined"):
                 envelope.signer["status"] = status
                 events.insert(0, f"recipient-{status}")
+            self.save(envelope)
         for event in events:
             self._notify(envelope, event)
 
@@ -132,6 +145,7 @@ class DocuSignState:
         with self.lock:
             self.envelopes.clear()
             self.views.clear()
+            self.documents.clear("docusign_envelopes")
 
 
 def docusign_blueprint(state: DocuSignState, faults: FaultBoard) -> Blueprint:
@@ -175,8 +189,7 @@ def docusign_blueprint(state: DocuSignState, faults: FaultBoard) -> Blueprint:
             signer={"name": role["name"], "email": role["email"], "clientUserId": role.get("clientUserId"),
                     "status": "created"},
             tabs=role.get("tabs") or {}, created=now_iso())
-        with state.lock:
-            state.envelopes[envelope.id] = envelope
+        state.save(envelope)
         if body["status"] == "sent":
             envelope.signer["status"] = "sent"
             state.transition(envelope, "sent")

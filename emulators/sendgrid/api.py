@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from emulators.delivery import Deliverer, Delivery, backoff_policy
+from emulators.documents import Documents
 from emulators.faults import FaultBoard
 from emulators.http import apply_fault, bearer_token, json_response
 from emulators.sendgrid.events import EventSigner, encode, events_for
@@ -42,11 +43,12 @@ def errors_response(errors: list[dict[str, Any]], status: int = 400) -> Response
 
 
 class SendGridState:
-    def __init__(self, deliverer: Deliverer, event_webhook_url: str | None = None):
+    def __init__(self, deliverer: Deliverer, documents: Documents, event_webhook_url: str | None = None):
         self.deliverer = deliverer
+        self.documents = documents
         self.event_webhook_url = event_webhook_url
         self.signer = EventSigner()
-        self.outbox: list[dict[str, Any]] = []
+        self.outbox: list[dict[str, Any]] = [message for _, message in documents.load("sendgrid_outbox")]
         self.lock = threading.Lock()
 
     def capture(self, message: dict[str, Any]) -> None:
@@ -56,6 +58,7 @@ class SendGridState:
         if self.event_webhook_url:
             for batch in events_for(message):
                 self._deliver(batch, message)
+        self.documents.put("sendgrid_outbox", str(message["index"]), message)
 
     def _deliver(self, events: list[dict[str, Any]], message: dict[str, Any]) -> None:
         body = encode(events)
@@ -68,6 +71,7 @@ class SendGridState:
     def reset(self) -> None:
         with self.lock:
             self.outbox.clear()
+            self.documents.clear("sendgrid_outbox")
 
 
 def sendgrid_blueprint(state: SendGridState, faults: FaultBoard) -> Blueprint:

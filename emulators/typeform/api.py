@@ -25,6 +25,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from emulators.delivery import Decision, Deliverer, Delivery
+from emulators.documents import Documents
 from emulators.faults import FaultBoard
 from emulators.http import apply_fault, bearer_token, json_response
 
@@ -78,18 +79,43 @@ def typeform_retry_policy(attempt: int, status: int | None) -> Decision:
 
 
 class TypeformState:
-    def __init__(self, deliverer: Deliverer):
+    def __init__(self, deliverer: Deliverer, documents: Documents):
         self.deliverer = deliverer
+        self.documents = documents
         self.forms: dict[str, dict[str, Any]] = {}
         self.webhooks: dict[str, dict[str, dict[str, Any]]] = {}
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.lock = threading.RLock()
+        for form_id, form in documents.load("typeform_forms"):
+            self.forms[form_id] = form
+            self.webhooks[form_id], self.responses[form_id] = {}, []
+        for _, hook in documents.load("typeform_webhooks"):
+            self.webhooks.setdefault(hook["form_id"], {})[hook["tag"]] = hook
+        for _, stored in documents.load("typeform_responses"):
+            self.responses.setdefault(stored["form_id"], []).append(stored["item"])
 
     def reset(self) -> None:
         with self.lock:
             self.forms.clear()
             self.webhooks.clear()
             self.responses.clear()
+            for collection in ("typeform_forms", "typeform_webhooks", "typeform_responses"):
+                self.documents.clear(collection)
+
+    def save_webhook(self, hook: dict[str, Any]) -> None:
+        with self.lock:
+            self.webhooks[hook["form_id"]][hook["tag"]] = hook
+            self.documents.put("typeform_webhooks", f"{hook['form_id']}/{hook['tag']}", hook)
+
+    def delete_webhook(self, form_id: str, tag: str) -> None:
+        with self.lock:
+            del self.webhooks[form_id][tag]
+            self.documents.delete("typeform_webhooks", f"{form_id}/{tag}")
+
+    def delete_form(self, form_id: str) -> None:
+        with self.lock:
+            del self.forms[form_id]
+            self.documents.delete("typeform_forms", form_id)
 
     # --- forms ------------------------------------------------------------------------------
 
@@ -131,6 +157,7 @@ class TypeformState:
             self.forms[form_id] = form
             self.webhooks.setdefault(form_id, {})
             self.responses.setdefault(form_id, [])
+            self.documents.put("typeform_forms", form_id, form)
         return form
 
     # --- submissions ----------------------------------------------------------------------
@@ -170,8 +197,10 @@ class TypeformState:
             "ending": {"id": form["thankyou_screens"][0]["id"], "ref": form["thankyou_screens"][0]["ref"]},
         }
         payload = {"event_id": ulid(), "event_type": "form_response", "form_response": form_response}
+        item = response_item(form_response)
         with self.lock:
-            self.responses[form_id].append(response_item(form_response))
+            self.responses[form_id].append(item)
+            self.documents.put("typeform_responses", token, {"form_id": form_id, "item": item})
             hooks = [h for h in self.webhooks[form_id].values()
                      if h["enabled"] and h["event_types"].get("form_response", True)]
         for hook in hooks:
@@ -187,8 +216,7 @@ class TypeformState:
 
         def settled(delivery: Delivery) -> None:
             if delivery.state == "disabled":
-                with self.lock:
-                    hook["enabled"] = False
+                self.save_webhook({**hook, "enabled": False})
 
         self.deliverer.submit(Delivery(
             id=secrets.token_hex(8), service="typeform", url=hook["url"],
@@ -358,8 +386,7 @@ def typeform_blueprint(state: TypeformState, faults: FaultBoard) -> Blueprint:
         form = form_or_404(form_id)
         if isinstance(form, Response):
             return form
-        with state.lock:
-            del state.forms[form_id]
+        state.delete_form(form_id)
         return Response(status=204)
 
     @bp.get("/forms/<form_id>/webhooks")
@@ -380,19 +407,17 @@ def typeform_blueprint(state: TypeformState, faults: FaultBoard) -> Blueprint:
             if not str(body.get("url", "")).startswith(("http://", "https://")):
                 return typeform_error("VALIDATION_ERROR", "url must be an http(s) URL", 400)
             now = iso(dt.datetime.now(dt.timezone.utc))
-            with state.lock:
-                existing = hooks.get(tag)
-                hooks[tag] = {"id": existing["id"] if existing else ulid(), "form_id": form_id, "tag": tag,
-                              "url": body["url"], "enabled": bool(body.get("enabled", False)),
-                              "verify_ssl": bool(body.get("verify_ssl", True)), "secret": body.get("secret"),
-                              "event_types": body.get("event_types") or {"form_response": True},
-                              "created_at": existing["created_at"] if existing else now, "updated_at": now}
+            existing = hooks.get(tag)
+            state.save_webhook({"id": existing["id"] if existing else ulid(), "form_id": form_id, "tag": tag,
+                                "url": body["url"], "enabled": bool(body.get("enabled", False)),
+                                "verify_ssl": bool(body.get("verify_ssl", True)), "secret": body.get("secret"),
+                                "event_types": body.get("event_types") or {"form_response": True},
+                                "created_at": existing["created_at"] if existing else now, "updated_at": now})
             return json_response(public_webhook(hooks[tag]))
         if tag not in hooks:
             return typeform_error("NOT_FOUND", f"Webhook {tag} not found", 404)
         if request.method == "DELETE":
-            with state.lock:
-                del hooks[tag]
+            state.delete_webhook(form_id, tag)
             return Response(status=204)
         return json_response(public_webhook(hooks[tag]))
 
