@@ -232,3 +232,16 @@ def test_injected_faults_use_typeforms_shape(emulator, typeform):
     emulator.fault(service="typeform", status=503)
     response = typeform.call("GET", "/forms")
     assert response.status_code == 503 and set(response.json()) == {"code", "description"}
+
+
+def test_paging_with_before_is_exact_when_many_responses_share_a_second(emulator, typeform, form):
+    tokens = {submit(emulator, form["id"], ANSWERS, submitted_at="2020-10-01T10:00:00Z").json()["token"]
+              for _ in range(7)}
+    seen, params = [], {"page_size": 3}
+    while True:
+        items = typeform.call("GET", f"/forms/{form['id']}/responses", params=params).json()["items"]
+        seen += [i["token"] for i in items]
+        if len(items) < 3:
+            break
+        params["before"] = items[-1]["token"]
+    assert len(seen) == 7 and set(seen) == tokens

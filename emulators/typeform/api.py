@@ -226,20 +226,24 @@ class TypeformState:
     # --- responses API --------------------------------------------------------------------
 
     def list_responses(self, form_id: str, args: dict[str, str]) -> dict[str, Any]:
+        """Responses in (submitted_at, arrival) order — newest first by default — so that
+        `before`/`after` a token cut the list at one place even when many share a second."""
         page_size = int(args.get("page_size", 25))
         if not 1 <= page_size <= 1000:
             raise SubmissionError("page_size must be between 1 and 1000")
         with self.lock:
-            items = list(self.responses[form_id])
-        tokens = [item["token"] for item in items]
-        if args.get("after"):
-            items = items[tokens.index(args["after"]) + 1:] if args["after"] in tokens else items
-        if args.get("before"):
-            items = items[:tokens.index(args["before"])] if args["before"] in tokens else items
+            ordered = sorted(enumerate(self.responses[form_id]), key=lambda p: (p[1]["submitted_at"], p[0]))
+        position = {item["token"]: rank for rank, (_, item) in enumerate(ordered)}
+        items = [item for _, item in ordered]
+        if args.get("before") in position:
+            items = [i for i in items if position[i["token"]] < position[args["before"]]]
+        if args.get("after") in position:
+            items = [i for i in items if position[i["token"]] > position[args["after"]]]
         since, until = parse_moment(args.get("since")), parse_moment(args.get("until"))
         items = [i for i in items if (since is None or i["submitted_at"] >= since)
                  and (until is None or i["submitted_at"] <= until)]
-        items.sort(key=lambda i: i["submitted_at"], reverse=args.get("sort", "submitted_at,desc").endswith("desc"))
+        if args.get("sort", "submitted_at,desc").endswith("desc"):
+            items.reverse()
         total = len(items)
         return {"total_items": total, "page_count": max(1, -(-total // page_size)), "items": items[:page_size]}
 

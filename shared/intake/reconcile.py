@@ -52,7 +52,7 @@ def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient,
     report = FormReport(form_id)
     mark = journal.find(WATERMARK_PREFIX + form_id)
     since = dt.datetime.fromisoformat(mark.detail) - OVERLAP if mark and mark.detail else None
-    items = list(client.responses(form_id, since))
+    items = list({item["token"]: item for item in client.responses(form_id, since)}.values())
     report.listed = len(items)
     settled = journal.settled(item["token"] for item in items)
     report.already = len(settled)
