@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, Response, request
+from flask import Flask, Response, request
 
 from emulators.airtable.api import AirtableConfig, airtable_blueprint
 from emulators.airtable.meta import Meta
@@ -18,9 +18,10 @@ from emulators.delivery import Deliverer
 from emulators.documents import Documents
 from emulators.docusign.api import DocuSignState, Template, docusign_blueprint
 from emulators.faults import SERVICES, FaultBoard
+from emulators.control import control_blueprint
 from emulators.http import DroppedConnection, json_response
 from emulators.sendgrid.api import SendGridState, sendgrid_blueprint
-from emulators.typeform.api import SubmissionError, TypeformState, typeform_blueprint
+from emulators.typeform.api import TypeformState, typeform_blueprint
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -119,147 +120,6 @@ def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flas
     app.register_blueprint(control_blueprint(state, records))
     app.register_blueprint(console_blueprint(state.store, state.sendgrid, state.docusign, state.deliverer))
     return app
-
-
-def control_blueprint(state: Emulators, records: Records) -> Blueprint:
-    bp = Blueprint("control", __name__, url_prefix="/_emulator")
-
-    @bp.get("/health")
-    def health() -> Response:
-        return json_response({"ok": True, "services": list(SERVICES), "store": state.store.path})
-
-    @bp.post("/reset")
-    def reset() -> Response:
-        state.store.reset()
-        records.iterators.clear()
-        state.faults.clear()
-        state.airtable.limit.clear()
-        state.deliverer.clear()
-        state.sendgrid.reset()
-        state.docusign.reset()
-        state.typeform.reset()
-        with state.lock:
-            state.requests.clear()
-            state.errors.clear()
-        return json_response({"ok": True})
-
-    @bp.get("/stats")
-    def stats() -> Response:
-        return json_response({"requests": dict(sorted(state.requests.items())),
-                              "errors": dict(sorted(state.errors.items()))})
-
-    @bp.route("/config", methods=["GET", "POST"])
-    def config() -> Response:
-        if request.method == "POST":
-            body = request.get_json(force=True) or {}
-            if "time_scale" in body:
-                state.deliverer.time_scale = float(body["time_scale"])
-            if "sendgrid_event_url" in body:
-                state.sendgrid.event_webhook_url = body["sendgrid_event_url"]
-            if "docusign_connect_url" in body:
-                state.docusign.connect_url = body["docusign_connect_url"]
-        return json_response({"time_scale": state.deliverer.time_scale,
-                              "sendgrid_event_url": state.sendgrid.event_webhook_url,
-                              "docusign_connect_url": state.docusign.connect_url})
-
-    @bp.route("/faults", methods=["GET", "POST", "DELETE"])
-    def faults() -> Response:
-        if request.method == "POST":
-            try:
-                state.faults.add(request.get_json(force=True) or {})
-            except (ValueError, TypeError) as exc:
-                return json_response({"error": str(exc)}, 400)
-        elif request.method == "DELETE":
-            state.faults.clear()
-        return json_response({"pending": state.faults.pending()})
-
-    # --- webhook deliveries -------------------------------------------------------------------
-
-    @bp.get("/deliveries")
-    def deliveries() -> Response:
-        return json_response({"deliveries": [d.as_dict() for d in state.deliverer.deliveries],
-                              "pending": state.deliverer.pending()})
-
-    @bp.get("/deliveries/summary")
-    def deliveries_summary() -> Response:
-        counts: dict[str, int] = {}
-        for delivery in list(state.deliverer.deliveries):
-            counts[delivery.state] = counts.get(delivery.state, 0) + 1
-        return json_response({"states": counts, "pending": state.deliverer.pending()})
-
-    @bp.post("/deliveries/wait")
-    def wait_for_deliveries() -> Response:
-        timeout = float((request.get_json(silent=True) or {}).get("timeout", 10))
-        return json_response({"idle": state.deliverer.wait_idle(timeout)})
-
-    # --- Airtable -----------------------------------------------------------------------------
-
-    @bp.route("/airtable/config", methods=["GET", "POST"])
-    def airtable_config() -> Response:
-        if request.method == "POST":
-            return json_response(state.airtable.update(request.get_json(force=True) or {}))
-        return json_response(state.airtable.as_dict())
-
-    @bp.get("/airtable/bases")
-    def list_bases() -> Response:
-        return json_response({"bases": [{"id": b.id, "name": b.name} for b in state.store.bases.values()]})
-
-    @bp.put("/airtable/bases/<base_id>")
-    def ensure_base(base_id: str) -> Response:
-        if not (base_id.startswith("app") and len(base_id) == 17):
-            return json_response({"error": "a base id is 'app' and 14 characters"}, 400)
-        name = (request.get_json(silent=True) or {}).get("name", "binome")
-        base, created = state.store.ensure_base(base_id, name)
-        return json_response({"id": base.id, "name": base.name, "created": created}, 201 if created else 200)
-
-    # --- SendGrid -----------------------------------------------------------------------------
-
-    @bp.get("/outbox")
-    def outbox() -> Response:
-        return json_response({"messages": state.sendgrid.outbox})
-
-    @bp.get("/sendgrid/public-key")
-    def sendgrid_public_key() -> Response:
-        return json_response({"public_key": state.sendgrid.signer.public_key_b64})
-
-    # --- DocuSign -----------------------------------------------------------------------------
-
-    @bp.get("/envelopes")
-    def envelopes() -> Response:
-        return json_response({"envelopes": [e.summary() for e in state.docusign.envelopes.values()]})
-
-    @bp.post("/envelopes/<envelope_id>/<action>")
-    def finish_envelope(envelope_id: str, action: str) -> Response:
-        envelope = state.docusign.envelopes.get(envelope_id)
-        if envelope is None or action not in ("complete", "decline"):
-            return json_response({"error": "unknown envelope or action"}, 404)
-        if envelope.status not in ("sent", "delivered"):
-            return json_response({"error": f"the envelope is {envelope.status}"}, 409)
-        state.docusign.transition(envelope, "completed" if action == "complete" else "declined")
-        return json_response(envelope.summary())
-
-    # --- Typeform -----------------------------------------------------------------------------
-
-    @bp.put("/typeform/forms/<form_id>")
-    def create_form_with_id(form_id: str) -> Response:
-        """Typeform picks form ids; locally the settings name them, so forms can be made with one."""
-        try:
-            form = state.typeform.save_form(form_id, request.get_json(silent=True) or {},
-                                            request.host_url.rstrip("/"))
-        except SubmissionError as exc:
-            return json_response({"error": str(exc)}, 400)
-        return json_response(form)
-
-    @bp.post("/typeform/<form_id>/submit")
-    def submit(form_id: str) -> Response:
-        if form_id not in state.typeform.forms:
-            return json_response({"error": f"unknown form {form_id}"}, 404)
-        try:
-            return json_response(state.typeform.submit(form_id, request.get_json(silent=True) or {}), 201)
-        except SubmissionError as exc:
-            return json_response({"error": str(exc)}, 400)
-
-    return bp
 
 
 __all__ = ["EmulatorOptions", "create_app"]

@@ -86,6 +86,15 @@ def gateway(settings: Settings) -> AirtableGateway:
     return AirtableGateway(settings, pacer=RequestPacer(limit=1000))
 
 
+def envelopes_api(emulator_url: str):
+    """The real DocuSign client pointed at the local stand-in, with its static local token."""
+    from docusign_esign import ApiClient, EnvelopesApi
+
+    client = ApiClient(host=f"{emulator_url}/docusign/restapi")
+    client.set_default_header("Authorization", "Bearer local-token")
+    return EnvelopesApi(client)
+
+
 PEOPLE_FIELDS = [
     {"name": "Name", "type": "singleLineText"},
     {"name": "Email", "type": "email"},

@@ -6,7 +6,7 @@ import shutil
 from typing import Iterator
 
 import pytest
-from docusign_esign import ApiClient, EnvelopeDefinition, EnvelopesApi, TemplateRole
+from docusign_esign import EnvelopeDefinition, TemplateRole
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
@@ -14,6 +14,7 @@ from sendgrid.helpers.mail import Mail
 from schemas import options as opt
 from schemas.records import Need, Structure
 from shared.provision import provision
+from tests.conftest import envelopes_api
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ACCOUNT = "00000000-0000-4000-8000-00000000b1a0"
@@ -47,9 +48,7 @@ def campaign(emulator, gateway):
     SendGridAPIClient(api_key="SG.test", host=f"{emulator.url}/sendgrid").send(Mail(
         from_email="binome@example.org", to_emails="lea@exemple.fr", subject="Bienvenue dans binome",
         html_content="<p>Bonjour <strong>Léa</strong>, merci pour votre inscription.</p>"))
-    client = ApiClient(host=f"{emulator.url}/docusign/restapi")
-    client.set_default_header("Authorization", "Bearer local-token")
-    envelope = EnvelopesApi(client).create_envelope(ACCOUNT, envelope_definition=EnvelopeDefinition(
+    envelope = envelopes_api(emulator.url).create_envelope(ACCOUNT, envelope_definition=EnvelopeDefinition(
         template_id="convention-benevole", status="sent", email_subject="Votre convention",
         template_roles=[TemplateRole(role_name="Bénévole", name="Léa Martin", email="lea@exemple.fr")]))
     return envelope.envelope_id

@@ -9,10 +9,11 @@ import json
 
 import pytest
 import requests
-from docusign_esign import (ApiClient, Checkbox, EnvelopeDefinition, EnvelopesApi, RecipientViewRequest, Tabs,
-                            TemplateRole, Text)
+from docusign_esign import (Checkbox, EnvelopeDefinition, EnvelopesApi, RecipientViewRequest, Tabs, TemplateRole,
+                            Text)
 from docusign_esign.client.api_exception import ApiException
 
+from tests.conftest import envelopes_api
 from tests.receiver import Receiver
 
 ACCOUNT = "00000000-0000-4000-8000-00000000b1a0"
@@ -21,9 +22,7 @@ CONNECT_KEY = "dev-docusign-connect-key"
 
 @pytest.fixture
 def envelopes(emulator) -> EnvelopesApi:
-    client = ApiClient(host=f"{emulator.url}/docusign/restapi")
-    client.set_default_header("Authorization", "Bearer local-token")
-    return EnvelopesApi(client)
+    return envelopes_api(emulator.url)
 
 
 @pytest.fixture

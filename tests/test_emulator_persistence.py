@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import requests
-from docusign_esign import ApiClient, EnvelopeDefinition, EnvelopesApi, TemplateRole
+from docusign_esign import EnvelopeDefinition, TemplateRole
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
 
 from emulators.app import create_app
 from emulators.server import BackgroundServer
+from tests.conftest import envelopes_api
 from tests.test_emulator_typeform import ANSWERS, FORM
 
 ACCOUNT = "00000000-0000-4000-8000-00000000b1a0"
@@ -26,9 +27,7 @@ def test_typeform_sendgrid_and_docusign_state_survive_a_restart(tmp_path):
         SendGridAPIClient(api_key="SG.t", host=f"{server.url}/sendgrid").send(Mail(
             from_email="binome@example.org", to_emails="lea@exemple.fr", subject="Bienvenue",
             html_content="<p>Bonjour</p>"))
-        client = ApiClient(host=f"{server.url}/docusign/restapi")
-        client.set_default_header("Authorization", "Bearer t")
-        envelope = EnvelopesApi(client).create_envelope(ACCOUNT, envelope_definition=EnvelopeDefinition(
+        envelope = envelopes_api(server.url).create_envelope(ACCOUNT, envelope_definition=EnvelopeDefinition(
             template_id="convention-benevole", status="sent",
             template_roles=[TemplateRole(role_name="Bénévole", name="Léa", email="lea@exemple.fr")]))
         requests.post(f"{server.url}/_emulator/envelopes/{envelope.envelope_id}/complete", timeout=5).raise_for_status()

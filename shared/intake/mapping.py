@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import ValidationError
 
 from schemas.forms import FormSpec
-from schemas.records import AirtableRecord, CheckIn, Structure, Volunteer
+from schemas.records import AirtableRecord, CheckIn, Need, Structure, Volunteer
 from schemas.typeform import Answer, FormResponse
 from shared import geo
 
@@ -214,8 +214,7 @@ def pupil_need(values: dict[str, Any], each: dict[str, dict[str, Any]], n: int) 
 
 
 def build_need(attributes: dict[str, Any]) -> NeedDraft:
-    from schemas.records import Need  # validates the options against the base's vocabularies
-
+    """A pupil's need, its options checked against the base's vocabularies."""
     checked = Need(level=attributes["level"], subjects=attributes["subjects"], slots=attributes["slots"],
                    mode=attributes["mode"])
     return NeedDraft(level=checked.level, subjects=checked.subjects, slots=checked.slots,  # type: ignore[arg-type]
