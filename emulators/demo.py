@@ -75,12 +75,13 @@ def run_campaign(emulator_url: str, jobs: list[tuple[str, dict[str, Any]]]) -> N
 
 
 def summary_lines(stack_url: str, elapsed: float) -> list[str]:
+    from schemas import base
     from schemas.records import MODELS, JournalEntry, Structure
     from shared import bootstrap
 
     gateway = bootstrap.gateway()
-    lines = [f"- {model.table_label()} : {len(gateway.all(model, fields=[next(iter(model.model_fields.keys() - {'record_id'}))]))} enregistrement(s)"
-             for model in MODELS]
+    lines = [f"- {model.table_label()} : {len(gateway.all(model, fields=[base.table(model.table_key).primary.key]))}"
+             " enregistrement(s)" for model in MODELS]
     journal = collections.Counter(e.status for e in gateway.all(JournalEntry, fields=["status"]))
     lines.append("- Journal par statut : " + ", ".join(f"{status} {n}" for status, n in sorted(journal.items())))
     twins = [s for s in gateway.all(Structure, fields=["name", "duplicate_of"]) if s.duplicate_of]

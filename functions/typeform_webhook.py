@@ -5,6 +5,7 @@ from __future__ import annotations
 import flask
 
 from shared import bootstrap, http
+from shared.intake.service import Outcome
 from shared.settings import get_settings
 from shared.signatures import verify_typeform
 
@@ -22,5 +23,5 @@ def typeform_webhook(request: flask.Request) -> http.Answer:
     return http.answer(lambda: outcome_json(bootstrap.intake().receive(raw)))
 
 
-def outcome_json(outcome) -> dict:  # type: ignore[no-untyped-def]
+def outcome_json(outcome: Outcome) -> dict[str, str]:
     return {"statut": outcome.status, "detail": outcome.detail, "reponse": outcome.token}
