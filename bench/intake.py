@@ -19,7 +19,7 @@ from emulators.stack import LocalStack
 from shared import bootstrap
 from shared.airtable.pacer import AIRTABLE_REQUESTS_PER_SECOND
 from shared.provision import ensure_local_base, provision
-from shared.publish_forms import form_ids, publish
+from shared.publish_forms import publish
 from shared.settings import get_settings
 from shared.typeform_client import TypeformClient
 
@@ -49,7 +49,7 @@ def main() -> None:
             ensure_local_base(settings)
             provision(bootstrap.gateway())
             publish(settings, TypeformClient(settings))
-            ids, campaign = form_ids(settings), Campaign(seed=11)
+            ids, campaign = settings.form_ids, Campaign(seed=11)
             print("Intake through the local stack (Airtable limit on: 5 requests/s per base):")
             for kind, answers in (("volunteer", campaign.volunteer(0)), ("structure", campaign.structure(0))):
                 before = airtable_requests(url)

@@ -96,7 +96,7 @@ def main() -> int:
     quiet_request_logs()
     logging.getLogger("shared").setLevel(logging.ERROR)  # the Journal tells the story; keep the bar readable
     from shared import bootstrap
-    from shared.publish_forms import form_ids, publish
+    from shared.publish_forms import publish
     from shared.provision import ensure_local_base, provision
     from shared.settings import get_settings
     from shared.typeform_client import TypeformClient
@@ -126,7 +126,7 @@ def main() -> int:
         print("2. Formulaires Typeform :")
         for line in publish(settings, TypeformClient(settings)):
             print(f"   {line}")
-        jobs = submissions(Campaign(), form_ids(settings))
+        jobs = submissions(Campaign(), settings.form_ids)
         print(f"3. Campagne : {VOLUNTEERS} bénévoles, {STRUCTURES} structures, {SECOND_SIGNUPS} réinscriptions, "
               f"{UNKNOWN_POSTCODES} codes postaux inconnus ({len(jobs)} réponses).")
         run_campaign(stack.emulators.url, jobs)

@@ -18,15 +18,10 @@ from shared.typeform_client import TypeformClient, TypeformError
 WEBHOOK_TAG = "binome"
 
 
-def form_ids(settings: Settings) -> dict[str, str]:
-    return {"volunteer": settings.TYPEFORM_FORM_VOLUNTEER, "structure": settings.TYPEFORM_FORM_STRUCTURE,
-            "checkin": settings.TYPEFORM_FORM_CHECKIN}
-
-
 def publish(settings: Settings, client: TypeformClient) -> list[str]:
     lines = []
     webhook_url = f"{settings.PUBLIC_URL.rstrip('/')}/typeform_webhook/"
-    for kind, form_id in form_ids(settings).items():
+    for kind, form_id in settings.form_ids.items():
         definition = FORMS[kind].definition
         if client.form(form_id) is None:
             if not settings.is_local:

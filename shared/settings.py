@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         return f"http://127.0.0.1:{self.BINOME_EMULATOR_PORT}"
 
     @property
+    def form_ids(self) -> dict[str, str]:
+        """The configured Typeform form id of each kind of form."""
+        return {"volunteer": self.TYPEFORM_FORM_VOLUNTEER, "structure": self.TYPEFORM_FORM_STRUCTURE,
+                "checkin": self.TYPEFORM_FORM_CHECKIN}
+
+    @property
     def is_local(self) -> bool:
         return self.BINOME_ENV == "local"
 

@@ -15,7 +15,7 @@ from shared import bootstrap
 from shared.airtable import AirtableGateway
 from shared.airtable.pacer import RequestPacer
 from shared.provision import ensure_local_base, provision
-from shared.publish_forms import form_ids, publish
+from shared.publish_forms import publish
 from shared.settings import Settings, get_settings
 from shared.signatures import sign_typeform
 from shared.typeform_client import TypeformClient
@@ -41,7 +41,7 @@ class Running:
         return response.json()
 
     def form_id(self, kind: str) -> str:
-        return form_ids(self.settings)[kind]
+        return self.settings.form_ids[kind]
 
     def submit(self, kind: str, answers: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return self.control("POST", f"/typeform/{self.form_id(kind)}/submit", json={"answers": answers, **extra})

@@ -53,11 +53,7 @@ class IntakeService:
     def __init__(self, gateway: AirtableGateway, settings: Settings):
         self.gateway = gateway
         self.journal = Journal(gateway)
-        self.forms: dict[str, FormSpec] = {
-            settings.TYPEFORM_FORM_VOLUNTEER: FORMS["volunteer"],
-            settings.TYPEFORM_FORM_STRUCTURE: FORMS["structure"],
-            settings.TYPEFORM_FORM_CHECKIN: FORMS["checkin"],
-        }
+        self.forms: dict[str, FormSpec] = {form_id: FORMS[kind] for kind, form_id in settings.form_ids.items()}
         # Deliveries of one token are handled one at a time in this process, so concurrent
         # retries of the same delivery cannot both pass the Journal check.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
