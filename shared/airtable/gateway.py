@@ -177,10 +177,6 @@ class AirtableGateway:
         return SyncOutcome([r.record_id for r in created], [r.record_id for r in updated],  # type: ignore[misc]
                            plan.unchanged)
 
-    def delete(self, model: type[AirtableRecord], record_ids: Sequence[str]) -> None:
-        with translate_errors():
-            self.table(model).batch_delete(list(record_ids))
-
 
 @contextlib.contextmanager
 def translate_errors() -> Iterator[None]:

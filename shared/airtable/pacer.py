@@ -27,16 +27,13 @@ class RequestPacer:
         self._answered: collections.deque[float] = collections.deque()
         self._in_flight = 0
         self._changed = threading.Condition()
-        self.waited = 0.0  # total seconds spent waiting for a slot, for benchmarks
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one request slot for the duration of a request."""
         with self._changed:
-            started = self._clock()
             while (timeout := self._wait_needed()) != 0.0:
                 self._changed.wait(timeout)
-            self.waited += self._clock() - started
             self._in_flight += 1
         try:
             yield
