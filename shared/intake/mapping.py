@@ -188,10 +188,9 @@ def map_structure(response: FormResponse, spec: FormSpec) -> Mapped:
     structure = build(Structure, attributes)
     pupils = spec.mapping["pupils"]
     count_spec = pupils["count"]
-    count = read(values.get(count_spec["ref"]), {"as": "integer", **count_spec}, "nombre d'élèves") \
-        if values.get(count_spec["ref"]) is not None else None
-    if count is None:
+    if values.get(count_spec["ref"]) is None:
         raise IntakeRejected("Réponse obligatoire manquante : « nombre d'élèves ».")
+    count = read(values[count_spec["ref"]], {"as": "integer", **count_spec}, "nombre d'élèves")
     needs = [pupil_need(values, pupils["each"], n) for n in range(1, count + 1)]
     return Mapped(structure, notes, needs)
 
@@ -207,18 +206,11 @@ def pupil_need(values: dict[str, Any], each: dict[str, dict[str, Any]], n: int) 
             continue
         attributes[name] = read(value, how, f"élève {n} : {name}")
     try:
-        need = build_need(attributes)
-    except ValidationError as exc:
-        raise IntakeRejected(f"Élève {n} : réponse hors des choix prévus ({exc.errors()[0]['input']!r}).") from None
-    return need
-
-
-def build_need(attributes: dict[str, Any]) -> NeedDraft:
-    """A pupil's need, its options checked against the base's vocabularies."""
-    checked = Need(level=attributes["level"], subjects=attributes["subjects"], slots=attributes["slots"],
-                   mode=attributes["mode"])
-    return NeedDraft(level=checked.level, subjects=checked.subjects, slots=checked.slots,  # type: ignore[arg-type]
-                     mode=checked.mode, difficulties=attributes.get("difficulties", ""))  # type: ignore[arg-type]
+        checked = build(Need, attributes)  # the options, checked against the base's vocabularies
+    except IntakeRejected as exc:
+        raise IntakeRejected(f"Élève {n} : {exc.reason}") from None
+    return NeedDraft(level=checked.level, subjects=checked.subjects, slots=checked.slots, mode=checked.mode,
+                     difficulties=checked.difficulties)
 
 
 def map_checkin(response: FormResponse, spec: FormSpec) -> Mapped:

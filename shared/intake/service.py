@@ -133,15 +133,15 @@ class IntakeService:
 
     def _structure(self, mapped: mapping.Mapped, response: FormResponse) -> tuple[opt.JournalStatus, str, str]:
         structure: Structure = mapped.record
+        key = structure_key(structure.name)
         neighbours = self.gateway.all(Structure, formula=EQ(Field(Structure.label("postcode")), structure.postcode),
                                       fields=["name", "email", "postcode"])
-        twins = [s for s in neighbours if s.email != structure.email
-                 and structure_key(s.name) == structure_key(structure.name)]
+        twins = [s for s in neighbours if s.email != structure.email and structure_key(s.name) == key]
         if twins:
             structure.duplicate_of = "Doublon probable de : " + ", ".join(f"{s.name} ({s.record_id})" for s in twins)
         result = self.gateway.upsert([structure], key="email")
         structure_id = (result.created or result.updated)[0]
-        prefix = "".join(word[0] for word in structure_key(structure.name).split()[:4]).upper() or "S"
+        prefix = "".join(word[0] for word in key.split()[:4]).upper() or "S"
         needs = [Need(reference=f"{prefix}-{response.token[:6]}-{n}", structure=[structure_id], level=d.level,
                       subjects=d.subjects, slots=d.slots, mode=d.mode, difficulties=d.difficulties,
                       status=opt.NeedStatus.OPEN)
