@@ -13,7 +13,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 demo: $(STAMP)
-	$(PY) -m emulators.demo
+	$(PY) -m local.demo
 
 test: $(STAMP) browser
 	$(PY) -m pytest
@@ -23,20 +23,20 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 run: $(STAMP)
-	$(PY) -m emulators.stack
+	$(PY) -m local.stack
 
 provision: $(STAMP)
-	$(PY) -m shared.provision
+	$(PY) -m commands.provision
 
 forms: $(STAMP)
-	$(PY) -m shared.publish_forms
+	$(PY) -m commands.forms
 
 reconcile: $(STAMP)
-	$(PY) -m shared.intake.reconcile_cli
+	$(PY) -m commands.reconcile
 
 # make replay REF=<journal record id or response token>
 replay: $(STAMP)
-	$(PY) -m shared.intake.replay $(REF)
+	$(PY) -m commands.replay $(REF)
 
 bench: $(STAMP)
 	$(PY) -m bench

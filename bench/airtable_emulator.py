@@ -20,8 +20,9 @@ from schemas import options as opt
 from schemas.records import Volunteer
 from shared.airtable import AirtableGateway
 from shared.airtable.pacer import AIRTABLE_REQUESTS_PER_SECOND, RequestPacer
-from shared.provision import ensure_local_base, provision
-from shared.settings import load_settings
+from local.emulator import EmulatorControl
+from shared.provision import provision
+from shared.settings import isolated_settings
 
 BASE_ID = "appBenchBase00001"
 RECORDS = 10_000
@@ -79,8 +80,8 @@ def bench_records(url: str) -> None:
 
 
 def bench_gateway(url: str, port: int) -> None:
-    settings = load_settings(BINOME_EMULATOR_PORT=port, AIRTABLE_BASE_ID="appBenchGateway01")
-    ensure_local_base(settings)
+    settings = isolated_settings(BINOME_EMULATOR_PORT=port, AIRTABLE_BASE_ID="appBenchGateway01")
+    EmulatorControl(url).ensure_base(settings.AIRTABLE_BASE_ID)
     setup = AirtableGateway(settings, pacer=RequestPacer(limit=1000))
     provision(setup)
     requests.post(f"{url}/_emulator/airtable/config", json={"rate_limit": 5}, timeout=5).raise_for_status()

@@ -10,7 +10,7 @@ import functools
 
 from shared.airtable import AirtableGateway
 from shared.intake.service import IntakeService
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings, use_settings
 
 
 @functools.lru_cache(maxsize=1)
@@ -23,8 +23,10 @@ def intake() -> IntakeService:
     return IntakeService(gateway(), get_settings())
 
 
-def reset() -> None:
-    """Forget built services (tests that change settings between cases)."""
-    get_settings.cache_clear()
+def configure(settings: Settings | None) -> Settings | None:
+    """Run the process on `settings` (the local runner, tests), or on the environment's (None),
+    forgetting every service built on the previous ones, which are returned."""
+    previous = use_settings(settings)
     gateway.cache_clear()
     intake.cache_clear()
+    return previous

@@ -10,18 +10,13 @@ then links (Airtable adds their inverse fields), then renaming those inverses to
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
-import requests
 from pyairtable.models.schema import BaseSchema, TableSchema
 
 from schemas.base import BASE, TABLES, FieldSpec, TableSpec
-from shared.airtable import AirtableError, AirtableGateway
+from shared.airtable import AirtableGateway
 from shared.airtable.gateway import translate_errors
-from shared.settings import ConfigurationError, Settings, get_settings
-
-EXIT_DRIFT = 2
 
 
 @dataclass
@@ -148,32 +143,3 @@ def _name_inverses(schema: BaseSchema, report: ProvisionReport) -> None:
                 inverse.save()
                 report.changes.append(f"Lien inverse « {spec.label}.{old} » renommé « {wanted.label} ».")
 
-
-def ensure_local_base(settings: Settings) -> bool:
-    """In local mode, make sure the emulator holds the configured base. True if it was created."""
-    response = requests.put(f"{settings.emulator_url}/_emulator/airtable/bases/{settings.AIRTABLE_BASE_ID}",
-                            json={"name": "binome"}, timeout=10)
-    response.raise_for_status()
-    return bool(response.json()["created"])
-
-
-def main() -> int:
-    try:
-        settings = get_settings()
-        if settings.is_local and ensure_local_base(settings):
-            print(f"Base locale {settings.AIRTABLE_BASE_ID} créée dans l'émulateur.")
-        report = provision(AirtableGateway(settings))
-    except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except (requests.ConnectionError, AirtableError) as exc:
-        print(f"Airtable injoignable ou en erreur : {exc}. (En local : lancez `make run` d'abord.)",
-              file=sys.stderr)
-        return 1
-    for line in report.lines():
-        print(line)
-    return EXIT_DRIFT if report.drift else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

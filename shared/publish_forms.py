@@ -1,34 +1,32 @@
-"""`make forms`: create or update the Typeform forms from `schemas/forms/` and register the webhook.
+"""Publish the Typeform forms of `schemas/forms/` and register binome's webhook on each.
 
-Locally the forms are made in the Typeform emulator under the ids the settings name. In
-production a form id must already exist (Typeform assigns ids): the command updates its
-definition and its webhook, and names any id that is missing.
+A form id must already exist (Typeform assigns ids): its definition and its webhook are updated,
+and a missing id is named. Locally, the runner passes `create_missing` to make a form under the
+id the settings name.
 """
 
 from __future__ import annotations
 
-import sys
-
-import requests
+from typing import Any, Callable
 
 from schemas.forms import FORMS
-from shared.settings import ConfigurationError, Settings, get_settings
+from shared.settings import Settings
 from shared.typeform_client import TypeformClient, TypeformError
 
 WEBHOOK_TAG = "binome"
+FormMaker = Callable[[str, dict[str, Any]], None]
 
 
-def publish(settings: Settings, client: TypeformClient) -> list[str]:
+def publish(settings: Settings, client: TypeformClient, create_missing: FormMaker | None = None) -> list[str]:
     lines = []
     webhook_url = f"{settings.PUBLIC_URL.rstrip('/')}/typeform_webhook/"
     for kind, form_id in settings.form_ids.items():
         definition = FORMS[kind].definition
         if client.form(form_id) is None:
-            if not settings.is_local:
+            if create_missing is None:
                 raise TypeformError(f"Le formulaire {form_id} ({kind}) n'existe pas : créez-le dans Typeform "
                                     "et renseignez son identifiant.")
-            requests.put(f"{settings.emulator_url}/_emulator/typeform/forms/{form_id}", json=definition,
-                         timeout=10).raise_for_status()
+            create_missing(form_id, definition)
             lines.append(f"Formulaire « {definition['title']} » créé ({form_id}).")
         else:
             client.replace_form(form_id, definition)
@@ -37,17 +35,3 @@ def publish(settings: Settings, client: TypeformClient) -> list[str]:
         lines.append(f"   webhook → {webhook_url}")
     return lines
 
-
-def main() -> int:
-    try:
-        settings = get_settings()
-        lines = publish(settings, TypeformClient(settings))
-    except (ConfigurationError, TypeformError, requests.RequestException) as exc:
-        print(f"{exc} (En local : lancez `make run` d'abord.)", file=sys.stderr)
-        return 1
-    print("\n".join(lines))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,12 +8,14 @@ development value.
 
 from __future__ import annotations
 
-import functools
-from typing import Literal
+import threading
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from shared.errors import BinomeError
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
@@ -25,7 +27,14 @@ DEV_SENDGRID_EVENT_PUBLIC_KEY = (
 )
 
 
-class ConfigurationError(RuntimeError):
+# Secrets that verify what comes in (webhooks, scheduler calls, links): an empty one would let anyone
+# sign with an empty key, so none may be empty, in any environment.
+VERIFYING_SECRETS = ("TYPEFORM_SECRET", "DOCUSIGN_CONNECT_KEY", "SENDGRID_EVENT_PUBLIC_KEY", "AUTOMATION_SECRET",
+                     "LINK_SECRET")
+PORT_SETTINGS = ("BINOME_EMULATOR_PORT", "BINOME_FUNCTIONS_PORT")
+
+
+class ConfigurationError(BinomeError):
     """The settings cannot be used in the current environment."""
 
 
@@ -69,6 +78,12 @@ class Settings(BaseSettings):
     LINK_SECRET: str = "dev-link-secret"
     PUBLIC_URL: str = ""
 
+    def rebuilt(self, **changes: Any) -> "Settings":
+        """The same settings with `changes`, validated again, so values derived from the ports
+        (the local endpoints) follow them. Only values that were set explicitly are carried over."""
+        carried = {name: getattr(self, name) for name in self.model_fields_set}
+        return type(self)(**{**carried, **changes})
+
     @property
     def emulator_url(self) -> str:
         return f"http://127.0.0.1:{self.BINOME_EMULATOR_PORT}"
@@ -101,6 +116,23 @@ class Settings(BaseSettings):
         return self
 
 
+class IsolatedSettings(Settings):
+    """Settings made only of the values given and the defaults: no environment, no `.env`.
+
+    Tests build theirs this way, so a shell that exports another stack's settings (or production
+    values) cannot point them anywhere but the emulators they start themselves.
+    """
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 # Every variable production must set explicitly (ports and BINOME_ENV have safe defaults).
 PRODUCTION_REQUIRED = tuple(
     name for name in Settings.model_fields if not name.startswith("BINOME_")
@@ -128,9 +160,12 @@ def _is_loopback_url(value: str) -> bool:
     return (urlsplit(value).hostname or "") in LOOPBACK_HOSTS
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings and refuse unsafe production configurations."""
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+def checked(settings: Settings) -> Settings:
+    """Refuse settings that cannot be used safely: an empty verifying secret anywhere, and in
+    production anything missing, left at its development value or pointing at this machine."""
+    empty = [f"{name} (vide)" for name in VERIFYING_SECRETS if not getattr(settings, name).strip()]
+    if empty:
+        raise ConfigurationError("Secret vide refusé : " + ", ".join(empty))
     if settings.BINOME_ENV == "production":
         problems = production_problems(settings)
         if settings.BINOME_AIRTABLE_RATE > 5:
@@ -142,7 +177,34 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
-@functools.lru_cache(maxsize=1)
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment (and `.env`) and check them."""
+    return checked(Settings(**overrides))
+
+
+def isolated_settings(**values: Any) -> Settings:
+    """Settings from `values` and the defaults only, checked like any others."""
+    return checked(IsolatedSettings(**values))
+
+
+_current: Settings | None = None
+_current_lock = threading.Lock()
+
+
 def get_settings() -> Settings:
-    """The process-wide settings, read on first use (never at import time)."""
-    return load_settings()
+    """The process-wide settings: those given to `use_settings`, else read from the environment
+    on first use (never at import time)."""
+    global _current
+    with _current_lock:
+        if _current is None:
+            _current = load_settings()
+        return _current
+
+
+def use_settings(settings: Settings | None) -> Settings | None:
+    """Make `settings` the process's settings (None: read the environment again on next use);
+    returns the ones they replace, so a caller can put them back."""
+    global _current
+    with _current_lock:
+        previous, _current = _current, settings
+        return previous

@@ -7,13 +7,14 @@ from typing import Any, Iterator
 
 import requests
 
+from shared.errors import BinomeError
 from shared.settings import Settings
 
 TIMEOUT = (5, 30)
 PAGE_SIZE = 1000  # the Responses API maximum
 
 
-class TypeformError(Exception):
+class TypeformError(BinomeError):
     """Typeform refused the request or could not be reached."""
 
 

@@ -15,7 +15,7 @@ from emulators.app import create_app
 from emulators.server import BackgroundServer, quiet_request_logs
 from shared.airtable import AirtableGateway
 from shared.airtable.pacer import RequestPacer
-from shared.settings import Settings, load_settings
+from shared.settings import Settings, isolated_settings
 
 BASE_ID = "appTestBase000001"
 DATA = Path(__file__).parent / "data"
@@ -77,7 +77,7 @@ def api(emulator: Emulator) -> Api:
 
 @pytest.fixture
 def settings(emulator: Emulator) -> Settings:
-    return load_settings(BINOME_EMULATOR_PORT=emulator.server.port, AIRTABLE_BASE_ID=BASE_ID)
+    return isolated_settings(BINOME_EMULATOR_PORT=emulator.server.port, AIRTABLE_BASE_ID=BASE_ID)
 
 
 @pytest.fixture

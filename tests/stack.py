@@ -1,22 +1,23 @@
 """A running local stack for end-to-end tests: emulators and functions on free ports, the base
-provisioned and the forms published, the environment pointing at it (and restored after)."""
+provisioned and the forms published, the process's functions running on settings built for it
+(never on the environment's)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 import requests
 
 from emulators.server import quiet_request_logs
-from emulators.stack import LocalStack
+from local.emulator import EmulatorControl
+from local.stack import LocalStack
 from shared import bootstrap
 from shared.airtable import AirtableGateway
 from shared.airtable.pacer import RequestPacer
-from shared.provision import ensure_local_base, provision
+from shared.provision import provision
 from shared.publish_forms import publish
-from shared.settings import Settings, get_settings
+from shared.settings import Settings, isolated_settings
 from shared.signatures import sign_typeform
 from shared.typeform_client import TypeformClient
 
@@ -58,24 +59,20 @@ class Running:
         return requests.post(f"{self.functions_url}/typeform_webhook/", data=body, headers=headers, timeout=30)
 
     def reset(self) -> None:
-        """An empty, provisioned base with the forms published and their webhooks registered."""
-        self.control("POST", "/reset")
-        self.control("POST", "/airtable/config", json={"rate_limit": None})
-        ensure_local_base(self.settings)
+        """An empty, provisioned base with the forms published and their webhooks registered, and
+        the process's functions on this stack's settings."""
+        bootstrap.configure(self.settings)
+        control = EmulatorControl(self.emulator_url)
+        control.call("POST", "/reset")
+        control.airtable_config(rate_limit=None)
+        control.ensure_base(self.settings.AIRTABLE_BASE_ID)
         provision(self.gateway)
-        publish(self.settings, TypeformClient(self.settings))
+        publish(self.settings, TypeformClient(self.settings), control.create_form)
 
 
 def running_stack() -> Iterator[Running]:
-    saved = dict(os.environ)
-    os.environ["BINOME_AIRTABLE_RATE"] = "1000"
     quiet_request_logs()
-    try:
-        with LocalStack(airtable_rate_limit=None, time_scale=1e-4) as stack:
-            bootstrap.reset()
-            settings = get_settings()
-            yield Running(stack, settings, AirtableGateway(settings, pacer=RequestPacer(limit=1000)))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        bootstrap.reset()
+    with LocalStack(isolated_settings(BINOME_AIRTABLE_RATE=1000), airtable_rate_limit=None,
+                    time_scale=1e-4) as stack:
+        settings = stack.settings
+        yield Running(stack, settings, AirtableGateway(settings, pacer=RequestPacer(limit=1000)))

@@ -1,6 +1,6 @@
 """The emulators are a second, independent implementation of the vendors: they share no code with
-`shared/` or `functions/`, and those never import them. Only the local-stack runner and the demo
-(with its campaign generator) know both sides."""
+`shared/` or `functions/`, and those never import them. Only `local/` (the runner, the demo and its
+campaign generator) knows both sides."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORCHESTRATION = {"emulators/stack.py", "emulators/demo.py", "emulators/campaign.py"}
+OURS = {"shared", "functions", "schemas", "main", "commands", "local"}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -28,16 +28,20 @@ def python_files(folder: str) -> list[Path]:
 
 def test_emulators_import_nothing_of_ours():
     for path in python_files("emulators"):
-        if str(path.relative_to(ROOT)) in ORCHESTRATION:
-            continue
-        assert not imported_packages(path) & {"shared", "functions", "schemas", "main"}, path
+        assert not imported_packages(path) & OURS, path
 
 
-def test_our_code_never_imports_the_emulators():
+def test_our_code_never_imports_the_emulators_or_the_local_runner():
     for folder in ("shared", "functions", "schemas"):
         for path in python_files(folder):
-            assert "emulators" not in imported_packages(path), path
-    assert "emulators" not in imported_packages(ROOT / "main.py")
+            assert not imported_packages(path) & {"emulators", "local", "commands"}, path
+    assert not imported_packages(ROOT / "main.py") & {"emulators", "local", "commands"}
+
+
+def test_only_the_local_runner_calls_the_emulators_control_endpoints():
+    for folder in ("shared", "functions", "schemas", "commands"):
+        for path in python_files(folder):
+            assert "/_emulator" not in path.read_text(encoding="utf-8"), path
 
 
 def test_nothing_reads_the_environment_at_import_time():

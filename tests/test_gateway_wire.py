@@ -17,7 +17,7 @@ from schemas import options as opt
 from schemas.records import Volunteer
 from shared.airtable import AirtableGateway, AirtableRejected, AirtableUnavailable
 from shared.airtable.pacer import RequestPacer
-from shared.settings import load_settings
+from shared.settings import isolated_settings
 
 BASE = "appRealBase000001"
 TABLE_URL = f"https://api.airtable.com/v0/{BASE}/B%C3%A9n%C3%A9voles"
@@ -25,7 +25,7 @@ TABLE_URL = f"https://api.airtable.com/v0/{BASE}/B%C3%A9n%C3%A9voles"
 
 @pytest.fixture
 def gateway() -> AirtableGateway:
-    settings = load_settings(AIRTABLE_ENDPOINT_URL="https://api.airtable.com", AIRTABLE_BASE_ID=BASE,
+    settings = isolated_settings(AIRTABLE_ENDPOINT_URL="https://api.airtable.com", AIRTABLE_BASE_ID=BASE,
                              AIRTABLE_TOKEN="patRealLookingToken")
     return AirtableGateway(settings, pacer=RequestPacer(limit=1000),
                            retry=Retry(total=2, backoff_factor=0, status_forcelist=(429,), allowed_methods=None, read=0))

@@ -6,11 +6,12 @@ import pytest
 import requests
 
 from schemas.base import BASE
-from shared import provision as provisioning
+from commands import provision as command
+from local.emulator import EmulatorControl
 from shared.airtable import AirtableGateway
 from shared.airtable.pacer import RequestPacer
-from shared.provision import ensure_local_base, provision
-from shared.settings import load_settings
+from shared.provision import provision
+from shared.settings import isolated_settings, use_settings
 
 
 def test_first_run_creates_every_table_field_and_link(gateway):
@@ -66,25 +67,23 @@ def test_missing_select_options_are_drift(api, gateway):
 
 
 def test_local_base_is_created_once(emulator):
-    settings = load_settings(BINOME_EMULATOR_PORT=emulator.server.port, AIRTABLE_BASE_ID="appFreshBase00001")
-    assert ensure_local_base(settings) is True
-    assert ensure_local_base(settings) is False
+    control = EmulatorControl(emulator.url)
+    assert control.ensure_base("appFreshBase00001") is True
+    assert control.ensure_base("appFreshBase00001") is False
 
 
 def test_command_exit_codes(emulator, monkeypatch, capsys):
-    monkeypatch.setenv("BINOME_EMULATOR_PORT", str(emulator.server.port))
-    monkeypatch.setenv("AIRTABLE_BASE_ID", "appCommandBase001")
-    monkeypatch.setattr(provisioning, "AirtableGateway",
+    monkeypatch.setattr(command, "AirtableGateway",
                         lambda settings: AirtableGateway(settings, pacer=RequestPacer(limit=1000)))
-    provisioning.get_settings.cache_clear()
+    previous = use_settings(isolated_settings(BINOME_EMULATOR_PORT=emulator.server.port,
+                                              AIRTABLE_BASE_ID="appCommandBase001"))
     try:
-        assert provisioning.main() == 0
+        assert command.main() == 0
         assert "Table « Journal » créée" in capsys.readouterr().out
-        assert provisioning.main() == 0
+        assert command.main() == 0
         assert capsys.readouterr().out.strip() == "Base à jour : rien à changer."
-        monkeypatch.setenv("BINOME_EMULATOR_PORT", "1")  # nothing listens there
-        provisioning.get_settings.cache_clear()
-        assert provisioning.main() == 1
+        use_settings(isolated_settings(BINOME_EMULATOR_PORT=1))  # nothing listens there
+        assert command.main() == 1
         assert "make run" in capsys.readouterr().err
     finally:
-        provisioning.get_settings.cache_clear()
+        use_settings(previous)

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import collections
-import os
 
-import pytest
 import requests
 
-from emulators.campaign import Campaign
-from emulators.stack import LocalStack
+from local.campaign import Campaign
+from local.stack import LocalStack
 from schemas.records import JournalEntry, Need, Volunteer
 from shared import geo
+from shared.settings import get_settings, isolated_settings
 
 
-@pytest.fixture
-def restored_environment():
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-def test_stack_serves_emulators_and_functions_on_free_ports(restored_environment):
-    with LocalStack() as stack:
+def test_stack_serves_emulators_and_functions_on_free_ports():
+    with LocalStack(isolated_settings()) as stack:
         assert requests.get(f"{stack.emulators.url}/_emulator/health", timeout=5).json()["ok"] is True
         assert requests.get(f"{stack.functions.url}/", timeout=5).json() == {
             "functions": ["/typeform_webhook/", "/reconcile/"]}
-        assert os.environ["BINOME_EMULATOR_PORT"] == str(stack.emulators.port)
+        assert get_settings() is stack.settings  # the functions of this process serve the stack's settings
+        assert stack.settings.AIRTABLE_ENDPOINT_URL == f"{stack.emulators.url}/airtable"
         config = requests.get(f"{stack.emulators.url}/_emulator/config", timeout=5).json()
         assert config["sendgrid_event_url"] == f"{stack.functions.url}/sendgrid_events/"
         assert config["docusign_connect_url"] == f"{stack.functions.url}/docusign_connect/"

@@ -26,6 +26,7 @@ from urllib3.util.retry import Retry
 from schemas.records import AirtableRecord
 from shared.airtable.diff import plan_sync
 from shared.airtable.pacer import RequestPacer, pacer_for
+from shared.errors import BinomeError
 from shared.settings import Settings
 
 R = TypeVar("R", bound=AirtableRecord)
@@ -42,7 +43,7 @@ def default_retry() -> Retry:
     return retry_strategy(read=0)
 
 
-class AirtableError(Exception):
+class AirtableError(BinomeError):
     """The base could not do what we asked."""
 
 

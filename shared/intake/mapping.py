@@ -19,13 +19,14 @@ from schemas.forms import FormSpec
 from schemas.records import AirtableRecord, CheckIn, Need, Structure, Volunteer
 from schemas.typeform import Answer, FormResponse
 from shared import geo
+from shared.errors import BinomeError
 
 RECORD_ID = re.compile(r"^rec[A-Za-z0-9]{14}$")
 POSTCODE = re.compile(r"^\d{5}$")
 MAX_TEXT = 5000
 
 
-class IntakeRejected(Exception):
+class IntakeRejected(BinomeError):
     """An authentic submission whose content cannot be used; `reason` is for coordinators."""
 
     def __init__(self, reason: str):

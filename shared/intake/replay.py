@@ -1,26 +1,22 @@
-"""Replay a Journal entry that ended `Rejeté` or `Erreur`, once a coordinator fixed the cause.
-
-    python -m shared.intake.replay <journal record id or response token>
-"""
+"""Replay a Journal entry that ended `Rejeté` or `Erreur`, once a coordinator fixed the cause."""
 
 from __future__ import annotations
 
 import json
-import sys
 
 from pydantic import ValidationError
 
 from schemas import options as opt
 from schemas.records import JournalEntry
 from schemas.typeform import WebhookPayload
-from shared import bootstrap
-from shared.airtable import AirtableError, AirtableRejected
+from shared.airtable import AirtableRejected
+from shared.errors import BinomeError
 from shared.intake.service import IntakeService, Outcome
 
 REPLAYABLE = {opt.JournalStatus.REJECTED.value, opt.JournalStatus.ERROR.value}
 
 
-class ReplayRefused(Exception):
+class ReplayRefused(BinomeError):
     """The entry cannot be replayed; the message says why, for a person."""
 
 
@@ -47,22 +43,3 @@ def replay(service: IntakeService, reference: str) -> Outcome:
         raise ReplayRefused(f"Les données de l'entrée {entry.external_ref} ne sont pas une réponse Typeform.") from None
     return service.process(payload.form_response, entry.payload, replay=True)
 
-
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    try:
-        outcome = replay(bootstrap.intake(), argv[0])
-    except ReplayRefused as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except AirtableError as exc:
-        print(f"Airtable indisponible : {exc}", file=sys.stderr)
-        return 1
-    print(f"{outcome.status} : {outcome.detail}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

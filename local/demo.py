@@ -13,23 +13,30 @@ client-side pacing); `make bench` keeps both on.
 from __future__ import annotations
 
 import collections
-import logging
 import concurrent.futures
-import os
+import logging
 import sys
 import time
 from typing import Any
 
 import requests
 
-from emulators.campaign import Campaign
 from emulators.server import quiet_request_logs
-from emulators.stack import DEFAULT_DB, ROOT, LocalStack
+from local.campaign import Campaign
+from local.emulator import EmulatorControl
+from local.stack import DEFAULT_DB, ROOT, LocalStack
+from schemas import base
+from schemas.records import MODELS, JournalEntry, Structure
+from shared import bootstrap
+from shared.provision import provision
+from shared.publish_forms import publish
+from shared.settings import get_settings
+from shared.typeform_client import TypeformClient
 
 REPORT = ROOT / "var" / "rapport-demo.md"
 VOLUNTEERS, STRUCTURES = 2000, 200
 SECOND_SIGNUPS, UNKNOWN_POSTCODES = 40, 8
-DEMO_AIRTABLE_RATE = "400"  # requests/s the demo's own process allows itself (the emulator has no limit)
+DEMO_AIRTABLE_RATE = 400.0  # requests/s the demo's own process allows itself (the emulator has no limit)
 
 
 def progress(label: str, done: int, total: int) -> None:
@@ -75,10 +82,6 @@ def run_campaign(emulator_url: str, jobs: list[tuple[str, dict[str, Any]]]) -> N
 
 
 def summary_lines(stack_url: str, elapsed: float) -> list[str]:
-    from schemas import base
-    from schemas.records import MODELS, JournalEntry, Structure
-    from shared import bootstrap
-
     gateway = bootstrap.gateway()
     lines = [f"- {model.table_label()} : {len(gateway.all(model, fields=[base.table(model.table_key).primary.key]))}"
              " enregistrement(s)" for model in MODELS]
@@ -95,36 +98,27 @@ def summary_lines(stack_url: str, elapsed: float) -> list[str]:
 def main() -> int:
     quiet_request_logs()
     logging.getLogger("shared").setLevel(logging.ERROR)  # the Journal tells the story; keep the bar readable
-    from shared import bootstrap
-    from shared.publish_forms import publish
-    from shared.provision import ensure_local_base, provision
-    from shared.settings import get_settings
-    from shared.typeform_client import TypeformClient
-
     settings = get_settings()
-    try:
-        requests.get(f"{settings.emulator_url}/_emulator/health", timeout=1)
+    if EmulatorControl(settings.emulator_url).healthy():
         print(f"Une pile locale tourne déjà sur {settings.emulator_url} : arrêtez `make run` (Ctrl-C) "
               "puis relancez `make demo`.", file=sys.stderr)
         return 1
-    except requests.RequestException:
-        pass
     started = time.monotonic()
     DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
     DEFAULT_DB.unlink(missing_ok=True)
-    os.environ["BINOME_AIRTABLE_RATE"] = DEMO_AIRTABLE_RATE
     print("La démo lève la limite de 5 requêtes/s de l'Airtable local pour finir en quelques minutes "
           "(`make bench` la garde).")
-    with LocalStack(settings.BINOME_EMULATOR_PORT, settings.BINOME_FUNCTIONS_PORT, str(DEFAULT_DB),
-                    airtable_rate_limit=None, time_scale=1 / 600) as stack:
-        bootstrap.reset()
-        settings = get_settings()
-        ensure_local_base(settings)
+    with LocalStack(settings.rebuilt(BINOME_AIRTABLE_RATE=DEMO_AIRTABLE_RATE),
+                    emulator_port=settings.BINOME_EMULATOR_PORT, functions_port=settings.BINOME_FUNCTIONS_PORT,
+                    db=str(DEFAULT_DB), airtable_rate_limit=None, time_scale=1 / 600) as stack:
+        settings = stack.settings
+        control = EmulatorControl(stack.emulators.url)
+        control.ensure_base(settings.AIRTABLE_BASE_ID)
         print("1. Base Airtable :")
         for line in provision(bootstrap.gateway()).lines():
             print(f"   {line}")
         print("2. Formulaires Typeform :")
-        for line in publish(settings, TypeformClient(settings)):
+        for line in publish(settings, TypeformClient(settings), control.create_form):
             print(f"   {line}")
         jobs = submissions(Campaign(), settings.form_ids)
         print(f"3. Campagne : {VOLUNTEERS} bénévoles, {STRUCTURES} structures, {SECOND_SIGNUPS} réinscriptions, "

@@ -1,15 +1,14 @@
 """The local stack: emulators on one port, the functions on another, in one process.
 
-This runner is the only place that knows both sides: the emulators (vendor stand-ins) and the
-functions of `main.py`. `make run` serves them in the foreground; tests and the demo start the
-same stack on free ports with `LocalStack`.
+With the demo, this runner is the only place that knows both sides: the emulators (vendor
+stand-ins) and the functions of `main.py`. `make run` serves them in the foreground; tests and the
+demo start the same stack on free ports with `LocalStack`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -21,6 +20,8 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from emulators.app import EmulatorOptions, create_app
 from emulators.server import BackgroundServer, quiet_request_logs
+from shared import bootstrap
+from shared.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "var" / "binome.sqlite3"
@@ -46,15 +47,12 @@ def functions_app() -> Any:
 
 
 class LocalStack:
-    """Both servers, bound at construction (port 0 picks a free one), wired to each other:
-    the functions read these emulator ports from the environment, and the emulators deliver
-    their webhooks to these functions, signed with the same secrets as the settings."""
+    """Both servers, bound at construction (port 0 picks a free one), wired to each other: the
+    functions run on `settings` with these ports, and the emulators deliver their webhooks to
+    these functions, signed with the same secrets."""
 
-    def __init__(self, emulator_port: int = 0, functions_port: int = 0, db: str = ":memory:",
-                 airtable_rate_limit: float | None = 5.0, time_scale: float = 1 / 60):
-        from shared.settings import Settings
-
-        settings = Settings()
+    def __init__(self, settings: Settings, *, emulator_port: int = 0, functions_port: int = 0,
+                 db: str = ":memory:", airtable_rate_limit: float | None = 5.0, time_scale: float = 1 / 60):
         options = EmulatorOptions(
             db_path=db, airtable_rate_limit=airtable_rate_limit, time_scale=time_scale,
             docusign_connect_key=settings.DOCUSIGN_CONNECT_KEY,
@@ -62,17 +60,15 @@ class LocalStack:
             docusign_template_charter=settings.DOCUSIGN_TEMPLATE_CHARTER)
         self.emulators = BackgroundServer(create_app(options), emulator_port)
         self.functions = BackgroundServer(functions_app(), functions_port)
-        os.environ.update(self.settings_env)
+        self._previous: Settings | None = None
+        self.settings = settings.rebuilt(BINOME_EMULATOR_PORT=self.emulators.port,
+                                         BINOME_FUNCTIONS_PORT=self.functions.port)
         state = self.emulators.app.extensions["emulators"]
         state.sendgrid.event_webhook_url = f"{self.functions.url}/sendgrid_events/"
         state.docusign.connect_url = f"{self.functions.url}/docusign_connect/"
 
-    @property
-    def settings_env(self) -> dict[str, str]:
-        return {"BINOME_EMULATOR_PORT": str(self.emulators.port),
-                "BINOME_FUNCTIONS_PORT": str(self.functions.port)}
-
     def start(self) -> "LocalStack":
+        self._previous = bootstrap.configure(self.settings)  # this process's functions serve these settings
         self.emulators.start()
         self.functions.start()
         return self
@@ -80,6 +76,7 @@ class LocalStack:
     def stop(self) -> None:
         self.functions.stop()
         self.emulators.stop()
+        bootstrap.configure(self._previous)
 
     def __enter__(self) -> "LocalStack":
         return self.start()
@@ -89,8 +86,6 @@ class LocalStack:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.settings import get_settings
-
     settings = get_settings()
     parser = argparse.ArgumentParser(description="Sert la pile locale (émulateurs et fonctions).")
     parser.add_argument("--db", default=str(DEFAULT_DB), help="fichier SQLite des émulateurs")
@@ -98,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     quiet_request_logs()
     try:
-        stack = LocalStack(settings.BINOME_EMULATOR_PORT, settings.BINOME_FUNCTIONS_PORT, args.db)
+        stack = LocalStack(settings, emulator_port=settings.BINOME_EMULATOR_PORT,
+                           functions_port=settings.BINOME_FUNCTIONS_PORT, db=args.db)
     except OSError as exc:
         print(f"Impossible d'ouvrir les ports {settings.BINOME_EMULATOR_PORT}/"
               f"{settings.BINOME_FUNCTIONS_PORT} : {exc}", file=sys.stderr)
