@@ -17,8 +17,22 @@ from shared.airtable import AirtableGateway
 from shared.airtable.pacer import RequestPacer
 from shared.settings import Settings, isolated_settings
 
+from tests import netguard
+
 BASE_ID = "appTestBase000001"
 DATA = Path(__file__).parent / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    netguard.install()
+
+
+@pytest.fixture(autouse=True)
+def stays_on_loopback() -> Iterator[None]:
+    """Fail any test during which something tried to reach beyond loopback."""
+    before = len(netguard.leaks)
+    yield
+    assert netguard.leaks[before:] == [], "a test reached beyond loopback"
 
 
 def sample_json(name: str) -> Any:
