@@ -1,21 +1,24 @@
-"""`make reconcile`: the scheduler's backfill, run by hand."""
+"""`make reconcile`: the scheduler's backfill and retries, run by hand."""
 
 from __future__ import annotations
 
 import sys
 
-from shared.airtable import AirtableError
-from shared.intake.reconcile import reconcile_configured
-from shared.typeform_client import TypeformError
+from shared import bootstrap
+from shared.errors import BinomeError
+from shared.intake.reconcile import reconcile
+from shared.settings import get_settings
+from shared.typeform_client import TypeformClient
 
 
 def main() -> int:
     try:
-        reports = reconcile_configured()
-    except (TypeformError, AirtableError) as exc:
+        settings = get_settings()
+        report = reconcile(bootstrap.intake(), TypeformClient(settings), settings)
+    except BinomeError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print("\n".join(r.line() for r in reports))
+    print("\n".join(report.lines()))
     return 0
 
 

@@ -19,7 +19,7 @@ from emulators.documents import Documents
 from emulators.docusign.api import DocuSignState, Template, docusign_blueprint
 from emulators.faults import SERVICES, FaultBoard
 from emulators.control import control_blueprint
-from emulators.http import DroppedConnection, json_response
+from emulators.http import DroppedConnection, json_response, lose_answer_if_asked
 from emulators.sendgrid.api import SendGridState, sendgrid_blueprint
 from emulators.typeform.api import TypeformState, typeform_blueprint
 
@@ -84,7 +84,7 @@ def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flas
         docusign=DocuSignState(deliverer, documents, templates(options), options.docusign_connect_key,
                                options.docusign_connect_url),
         typeform=TypeformState(deliverer, documents),
-        airtable=AirtableConfig(options.airtable_rate_limit))
+        airtable=AirtableConfig(options.airtable_rate_limit, time_scale=lambda: deliverer.time_scale))
     records, meta = Records(state.store), Meta(state.store)
     app = Flask("emulators")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -103,7 +103,7 @@ def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flas
     def _count_error(response: Response) -> Response:
         if response.status_code >= 400 and (service := service_of_request()):
             state.bump(state.errors, f"{service} {response.status_code}")
-        return response
+        return lose_answer_if_asked(response)
 
     @app.errorhandler(413)
     def _too_large(_: Any) -> Response:

@@ -27,7 +27,7 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
         state.store.reset()
         records.iterators.clear()
         state.faults.clear()
-        state.airtable.limit.clear()
+        state.airtable.reset()
         state.deliverer.clear()
         state.sendgrid.reset()
         state.docusign.reset()

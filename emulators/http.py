@@ -7,7 +7,7 @@ import socket
 import time
 from typing import Any, Callable
 
-from flask import Response, request
+from flask import Response, g, request
 
 from emulators.faults import FaultBoard
 
@@ -31,16 +31,30 @@ def apply_fault(faults: FaultBoard, service: str,
 
     `error_body(status)` gives the body in the vendor's own error shape.
     """
-    fault = faults.take(service)
+    fault = faults.take(service, f"{request.method} {request.path}")
     if fault is None:
         return None
     if fault.latency:
         time.sleep(fault.latency)
     if fault.drop:
-        sock = request.environ.get("werkzeug.socket")
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
+        drop_connection()
         raise DroppedConnection(service)
+    if fault.lose:
+        g.lose_answer = True  # `lose_answer_if_asked` drops it once the request has been applied
     if fault.status:
         return json_response(error_body(fault.status), fault.status)
     return None
+
+
+def drop_connection() -> None:
+    sock = request.environ.get("werkzeug.socket")
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def lose_answer_if_asked(response: Response) -> Response:
+    """After a request was handled (and its writes committed), close the connection instead of
+    answering when a `lose` fault asked for it."""
+    if g.get("lose_answer"):
+        drop_connection()
+    return response

@@ -1,4 +1,4 @@
-"""A sliding-window request limit, like Airtable's 5 requests per second per base."""
+"""Request limits like Airtable's: 5 requests per second per base, and the penalty after a 429."""
 
 from __future__ import annotations
 
@@ -35,3 +35,26 @@ class SlidingWindowLimit:
     def clear(self) -> None:
         with self._lock:
             self._seen.clear()
+
+
+class PenaltyBox:
+    """Airtable answers 429 and then refuses the base for 30 seconds ("you will need to wait 30
+    seconds before subsequent requests will succeed"). Whether a request refused during the
+    penalty prolongs it is not documented; this stand-in takes the stricter reading: each refused
+    request starts the penalty again, so a client that keeps retrying never gets back in."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until: dict[str, float] = {}
+
+    def punish(self, key: str, seconds: float) -> None:
+        with self._lock:
+            self._until[key] = time.monotonic() + seconds
+
+    def serving(self, key: str) -> bool:
+        with self._lock:
+            return time.monotonic() < self._until.get(key, float("-inf"))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until.clear()

@@ -1,18 +1,21 @@
-"""Scheduler (and Airtable automation) endpoint: backfill from Typeform, or replay one entry.
+"""Scheduler (and Airtable automation) endpoint: backfill from Typeform and retry failures, or
+replay one entry.
 
 Body `{}` reconciles every form; `{"replay": "<journal record id or token>"}` replays one entry.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import flask
 
 from shared import bootstrap, http
-from shared.intake.reconcile import reconcile_configured
+from shared.intake.reconcile import reconcile as run_reconcile
 from shared.intake.replay import ReplayRefused, replay
 from shared.settings import get_settings
 from shared.signatures import verify_bearer
-from shared.typeform_client import TypeformError
+from shared.typeform_client import TypeformClient
 
 
 def reconcile(request: flask.Request) -> http.Answer:
@@ -20,13 +23,15 @@ def reconcile(request: flask.Request) -> http.Answer:
         return http.method_not_allowed()
     if not verify_bearer(get_settings().AUTOMATION_SECRET, request.headers.get("Authorization")):
         return http.unauthorized()
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        return http.bad_request("le corps doit être un objet JSON, par exemple {} ou {\"replay\": \"…\"}")
     if body.get("replay"):
         return http.answer(lambda: replay_one(str(body["replay"])))
-    return http.answer(run_reconcile)
+    return http.answer(reconcile_all)
 
 
-def replay_one(reference: str) -> dict:
+def replay_one(reference: str) -> dict[str, Any]:
     try:
         outcome = replay(bootstrap.intake(), reference)
     except ReplayRefused as exc:
@@ -34,9 +39,7 @@ def replay_one(reference: str) -> dict:
     return {"statut": outcome.status, "detail": outcome.detail}
 
 
-def run_reconcile() -> dict:
-    try:
-        reports = reconcile_configured()
-    except TypeformError as exc:
-        return {"statut": "Erreur", "detail": str(exc)}
-    return {"statut": "Traité", "formulaires": [r.line() for r in reports]}
+def reconcile_all() -> dict[str, Any]:
+    settings = get_settings()
+    report = run_reconcile(bootstrap.intake(), TypeformClient(settings), settings)
+    return {"statut": "Traité", "formulaires": [r.line() for r in report.forms], "reprises": report.retries.line()}

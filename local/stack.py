@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from emulators.airtable.api import PENALTY_SECONDS
 from emulators.app import EmulatorOptions, create_app
 from emulators.server import BackgroundServer, quiet_request_logs
 from shared import bootstrap
@@ -61,8 +62,13 @@ class LocalStack:
         self.emulators = BackgroundServer(create_app(options), emulator_port)
         self.functions = BackgroundServer(functions_app(), functions_port)
         self._previous: Settings | None = None
-        self.settings = settings.rebuilt(BINOME_EMULATOR_PORT=self.emulators.port,
-                                         BINOME_FUNCTIONS_PORT=self.functions.port)
+        wiring: dict[str, Any] = {"BINOME_EMULATOR_PORT": self.emulators.port,
+                                  "BINOME_FUNCTIONS_PORT": self.functions.port}
+        if "BINOME_AIRTABLE_PENALTY" not in settings.model_fields_set:
+            # The stand-in compresses Airtable's 30-second penalty like every other delay; the
+            # functions wait out the same compressed penalty.
+            wiring["BINOME_AIRTABLE_PENALTY"] = PENALTY_SECONDS * time_scale
+        self.settings = settings.rebuilt(**wiring)
         state = self.emulators.app.extensions["emulators"]
         state.sendgrid.event_webhook_url = f"{self.functions.url}/sendgrid_events/"
         state.docusign.connect_url = f"{self.functions.url}/docusign_connect/"

@@ -154,8 +154,10 @@ VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
     text("envelope_id", "Enveloppe"),
     single("email_status", "Email statut", opt.EmailStatus),
     checkbox("consent", "Consentement"),
-    text("typeform_token", "Réponse Typeform"),
+    text("typeform_token", "Réponse Typeform", "La dernière réponse reçue de cette personne."),
+    text("first_token", "Première réponse", "La réponse qui a créé la fiche."),
     datetime("registered_at", "Inscrit le"),
+    datetime("last_response_at", "Dernière réponse le"),
     inverse("pairs", "Binômes", of=("pairs", "volunteer")),
     inverse("suggested_for", "Suggéré pour", of=("needs", "suggested_mentors")),
 ), "Les bénévoles inscrits via le formulaire ; une fiche par personne (clé : Email).")
@@ -171,8 +173,10 @@ STRUCTURES = TableSpec("structures", "Structures", (
     single("charter", "Charte", opt.EnvelopeStatus),
     text("envelope_id", "Enveloppe"),
     single("email_status", "Email statut", opt.EmailStatus),
-    text("typeform_token", "Réponse Typeform"),
+    text("typeform_token", "Réponse Typeform", "La dernière réponse reçue de cette structure."),
+    text("first_token", "Première réponse", "La réponse qui a créé la fiche."),
     datetime("registered_at", "Inscrite le"),
+    datetime("last_response_at", "Dernière réponse le"),
     long_text("duplicate_of", "Doublon probable"),
     inverse("needs", "Besoins", of=("needs", "structure")),
     inverse("pairs", "Binômes", of=("pairs", "structure")),
@@ -192,6 +196,7 @@ NEEDS = TableSpec("needs", "Besoins", (
     long_text("explanations", "Explications"),
     datetime("suggested_at", "Suggestions calculées le"),
     inverse("pair", "Binôme", of=("pairs", "need")),
+    text("key", "Clé", "La réponse Typeform et le rang de l'élève : unique, pour qu'une reprise ne double rien."),
 ), "Un besoin par élève accompagné (sans nom d'élève).")
 
 PAIRS = TableSpec("pairs", "Binômes", (
@@ -216,6 +221,7 @@ CHECK_INS = TableSpec("check_ins", "Suivis", (
     number("sessions", "Séances"),
     long_text("comment", "Commentaire"),
     checkbox("needs_help", "Besoin d'aide"),
+    text("typeform_token", "Réponse Typeform"),
 ), "Les points d'étape des binômes.")
 
 JOURNAL = TableSpec("journal", "Journal", (
@@ -227,6 +233,7 @@ JOURNAL = TableSpec("journal", "Journal", (
     long_text("detail", "Détail"),
     datetime("received_at", "Reçu le"),
     long_text("payload", "Données", "Le contenu reçu, pour pouvoir le rejouer."),
+    number("attempts", "Tentatives"),
 ), "Chaque événement reçu et chaque échec.")
 
 BASE: tuple[TableSpec, ...] = (VOLUNTEERS, STRUCTURES, NEEDS, PAIRS, CHECK_INS, JOURNAL)

@@ -84,7 +84,9 @@ class Volunteer(AirtableRecord):
     email_status: opt.EmailStatus | None = None
     consent: bool = False
     typeform_token: str = ""
+    first_token: str = ""
     registered_at: dt.datetime | None = None
+    last_response_at: dt.datetime | None = None
     pairs: list[RecordId] = []
     suggested_for: list[RecordId] = []
 
@@ -104,7 +106,9 @@ class Structure(AirtableRecord):
     envelope_id: str = ""
     email_status: opt.EmailStatus | None = None
     typeform_token: str = ""
+    first_token: str = ""
     registered_at: dt.datetime | None = None
+    last_response_at: dt.datetime | None = None
     duplicate_of: str = ""
     needs: list[RecordId] = []
     pairs: list[RecordId] = []
@@ -126,6 +130,7 @@ class Need(AirtableRecord):
     explanations: str = ""
     suggested_at: dt.datetime | None = None
     pair: list[RecordId] = []
+    key: str = ""
 
 
 class Pair(AirtableRecord):
@@ -156,6 +161,7 @@ class CheckIn(AirtableRecord):
     sessions: int | None = None
     comment: str = ""
     needs_help: bool = False
+    typeform_token: str = ""
 
 
 class JournalEntry(AirtableRecord):
@@ -170,6 +176,7 @@ class JournalEntry(AirtableRecord):
     detail: str = ""
     received_at: dt.datetime | None = None
     payload: str = ""
+    attempts: int | None = None
 
 
 MODELS: tuple[type[AirtableRecord], ...] = (Volunteer, Structure, Need, Pair, CheckIn, JournalEntry)

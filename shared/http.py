@@ -11,6 +11,7 @@ import logging
 from typing import Any, Callable
 
 from shared.airtable import AirtableRejected, AirtableUnavailable
+from shared.typeform_client import TypeformError
 
 log = logging.getLogger(__name__)
 Answer = tuple[dict[str, Any], int]
@@ -24,6 +25,10 @@ def unauthorized() -> Answer:
 
 def too_large() -> Answer:
     return {"erreur": f"corps de requête au-delà de {MAX_BODY_BYTES} octets"}, 413
+
+
+def bad_request(reason: str) -> Answer:
+    return {"erreur": reason}, 400
 
 
 def method_not_allowed() -> Answer:
@@ -40,3 +45,6 @@ def answer(work: Callable[[], dict[str, Any]]) -> Answer:
     except AirtableRejected as exc:
         log.error("airtable rejected a request: %s", exc)
         return {"erreur": "écriture refusée par Airtable"}, 500
+    except TypeformError as exc:
+        log.warning("typeform unavailable: %s", exc)
+        return {"erreur": "Typeform indisponible, réessayez plus tard"}, 503

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from pyairtable.formulas import EQ, OR, Field
+from pyairtable.formulas import AND, EQ, OR, Field
 
 from schemas import options as opt
 from schemas.records import JournalEntry
@@ -13,7 +13,11 @@ from shared.airtable import AirtableGateway
 
 FINAL = {opt.JournalStatus.DONE.value, opt.JournalStatus.UPDATED.value, opt.JournalStatus.REJECTED.value}
 MAX_PAYLOAD_CHARS = 95_000  # Airtable long text holds 100,000 characters
-TOKENS_PER_QUERY = 100
+REFS_PER_QUERY = 100
+
+
+def _ref(value: str) -> EQ:
+    return EQ(Field(JournalEntry.label("external_ref")), value)
 
 
 class Journal:
@@ -21,23 +25,29 @@ class Journal:
         self.gateway = gateway
 
     def find(self, external_ref: str) -> JournalEntry | None:
-        return self.gateway.first(JournalEntry, EQ(Field(JournalEntry.label("external_ref")), external_ref))
+        return self.gateway.first(JournalEntry, _ref(external_ref))
 
-    def settled(self, external_refs: Iterable[str]) -> set[str]:
-        """Which of these events were already handled for good (a few requests for many refs)."""
-        refs, found = list(external_refs), set()
-        for start in range(0, len(refs), TOKENS_PER_QUERY):
-            chunk = refs[start:start + TOKENS_PER_QUERY]
-            formula = OR(*(EQ(Field(JournalEntry.label("external_ref")), ref) for ref in chunk))
+    def statuses(self, external_refs: Iterable[str]) -> dict[str, str]:
+        """The status of each of these events that has an entry (a few requests for many refs)."""
+        refs, found = list(external_refs), {}
+        for start in range(0, len(refs), REFS_PER_QUERY):
+            formula = OR(*(_ref(ref) for ref in refs[start:start + REFS_PER_QUERY]))
             for entry in self.gateway.all(JournalEntry, formula=formula, fields=["external_ref", "status"]):
-                if entry.status in FINAL:
-                    found.add(entry.external_ref)
+                found[entry.external_ref] = entry.status or ""
         return found
 
+    def in_error(self, source: opt.JournalSource) -> list[JournalEntry]:
+        """Entries of `source` that ended « Erreur », to be retried."""
+        formula = AND(EQ(Field(JournalEntry.label("status")), opt.JournalStatus.ERROR.value),
+                      EQ(Field(JournalEntry.label("source")), source.value))
+        return self.gateway.all(JournalEntry, formula=formula)
+
     def record(self, external_ref: str, source: opt.JournalSource, kind: str, status: opt.JournalStatus,
-               event: str, detail: str, payload: str = "") -> None:
+               event: str, detail: str, payload: str = "", attempts: int | None = None) -> None:
         """Write the entry for this event, replacing an earlier attempt at the same event."""
         entry = JournalEntry(event=event, source=source, type=kind, external_ref=external_ref, status=status,
                              detail=detail, received_at=dt.datetime.now(dt.timezone.utc),
                              payload=payload[:MAX_PAYLOAD_CHARS])
+        if attempts is not None:
+            entry.attempts = attempts
         self.gateway.upsert([entry], key="external_ref")

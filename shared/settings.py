@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Requests per second this process allows itself per Airtable base. Airtable's limit is 5 on
     # every plan; only the local demo, with the emulator's limit lifted, goes faster.
     BINOME_AIRTABLE_RATE: float = Field(5.0, gt=0)
+    # Seconds Airtable refuses a base after a 429; the process holds its requests that long.
+    BINOME_AIRTABLE_PENALTY: float = Field(30.0, ge=0)
 
     AIRTABLE_TOKEN: str = "patLocalDevelopmentToken"
     AIRTABLE_BASE_ID: str = Field("appBinomeLocal001", pattern=r"^app[A-Za-z0-9]{14}$")
@@ -58,6 +60,8 @@ class Settings(BaseSettings):
     TYPEFORM_FORM_VOLUNTEER: str = "benevoles"
     TYPEFORM_FORM_STRUCTURE: str = "structures"
     TYPEFORM_FORM_CHECKIN: str = "suivis"
+    # Seconds the Responses API may lag behind the webhook; `reconcile` lists again that far back.
+    BINOME_TYPEFORM_LAG: float = Field(600.0, ge=0)
 
     SENDGRID_API_KEY: str = "SG.local-development-key"
     SENDGRID_HOST: str = ""
@@ -170,6 +174,8 @@ def checked(settings: Settings) -> Settings:
         problems = production_problems(settings)
         if settings.BINOME_AIRTABLE_RATE > 5:
             problems.append("BINOME_AIRTABLE_RATE (au plus 5 : la limite d'Airtable)")
+        if settings.BINOME_AIRTABLE_PENALTY < 30:
+            problems.append("BINOME_AIRTABLE_PENALTY (au moins 30 : la pénalité d'Airtable après un 429)")
         if problems:
             raise ConfigurationError(
                 "BINOME_ENV=production refuse de démarrer ; à définir : " + ", ".join(problems)

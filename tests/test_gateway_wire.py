@@ -7,11 +7,11 @@ the emulator are checked against one description.
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
-from urllib3.util.retry import Retry
 
 from schemas import options as opt
 from schemas.records import Volunteer
@@ -21,14 +21,14 @@ from shared.settings import isolated_settings
 
 BASE = "appRealBase000001"
 TABLE_URL = f"https://api.airtable.com/v0/{BASE}/B%C3%A9n%C3%A9voles"
+PENALTY = 0.2  # seconds, standing in for Airtable's 30
 
 
 @pytest.fixture
 def gateway() -> AirtableGateway:
     settings = isolated_settings(AIRTABLE_ENDPOINT_URL="https://api.airtable.com", AIRTABLE_BASE_ID=BASE,
-                             AIRTABLE_TOKEN="patRealLookingToken")
-    return AirtableGateway(settings, pacer=RequestPacer(limit=1000),
-                           retry=Retry(total=2, backoff_factor=0, status_forcelist=(429,), allowed_methods=None, read=0))
+                                 AIRTABLE_TOKEN="patRealLookingToken", BINOME_AIRTABLE_PENALTY=PENALTY)
+    return AirtableGateway(settings, pacer=RequestPacer(limit=1000))
 
 
 def record(i: int, **fields) -> dict:
@@ -84,11 +84,21 @@ def test_list_follows_offsets_and_filters_by_formula(gateway):
 
 
 @responses.activate
-def test_429_is_retried_then_reported_unavailable(gateway):
+def test_a_429_waits_out_the_penalty_once_then_tries_again(gateway):
+    responses.add(responses.GET, TABLE_URL, status=429, json={"errors": [{"error": "RATE_LIMIT_REACHED"}]})
+    responses.add(responses.GET, TABLE_URL, json={"records": [record(1)]})
+    started = time.monotonic()
+    assert [v.email for v in gateway.all(Volunteer)] == ["v1@exemple.fr"]
+    assert time.monotonic() - started >= PENALTY  # held for the whole penalty, not retried into it
+    assert len(responses.calls) == 2 and dict(gateway.requests) == {"GET": 2}
+
+
+@responses.activate
+def test_a_second_429_is_reported_unavailable(gateway):
     responses.add(responses.GET, TABLE_URL, status=429, json={"errors": [{"error": "RATE_LIMIT_REACHED"}]})
     with pytest.raises(AirtableUnavailable):
         gateway.all(Volunteer)
-    assert len(responses.calls) == 3  # first try and two retries
+    assert len(responses.calls) == 2  # the first try and one after the penalty: no storm
 
 
 @responses.activate

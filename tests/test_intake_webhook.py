@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from schemas.records import JournalEntry, Need, Pair, Structure, Volunteer
-from schemas.records import CheckIn
+from schemas import options as opt
+from schemas.records import CheckIn, JournalEntry, Need, Pair, Structure, Volunteer
 from shared.signatures import sign_typeform
 from tests.conftest import sample_json
 
@@ -75,7 +75,7 @@ def test_structure_its_pupils_and_a_probable_duplicate(live):
 
 
 def test_check_in_on_a_pair_raises_an_alert_when_it_goes_badly(live):
-    [pair] = live.gateway.create([Pair(name="Léa × JM-1")])
+    [pair] = live.gateway.create([Pair(name="Léa × JM-1", status=opt.PairStatus.ACTIVE)])
     live.submit("checkin", {"mood": "Très difficile", "sessions": 1, "needs_help": True},
                 hidden={"binome": pair.record_id, "par": "Structure"})
     live.settle()

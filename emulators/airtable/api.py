@@ -1,7 +1,7 @@
 """HTTP routes of the local Airtable (Web API v0 and Meta API), under `/airtable`.
 
 Every request goes through the same gate, in Airtable's order: bearer token (401), injected
-faults, the per-base rate limit (429), then the base and table lookups (403).
+faults, the per-base rate limit and its penalty (429), then the base and table lookups (403).
 """
 
 from __future__ import annotations
@@ -18,27 +18,67 @@ from emulators.airtable.records import Records
 from emulators.airtable.store import Base, Store, Table
 from emulators.faults import FaultBoard
 from emulators.http import apply_fault, bearer_token, json_response
-from emulators.ratelimit import SlidingWindowLimit
+from emulators.ratelimit import PenaltyBox, SlidingWindowLimit
 
 SORT_PARAM = re.compile(r"^sort\[(\d+)\]\[(field|direction)\]$")
+PENALTY_SECONDS = 30  # nominal: how long Airtable refuses a base after a 429
 LIST_OPTIONS = ("pageSize", "maxRecords", "offset", "filterByFormula", "view", "cellFormat",
                 "timeZone", "userLocale", "returnFieldsByFieldId")
 
 
 class AirtableConfig:
-    def __init__(self, rate_limit: float | None = 5.0, retry_after: int | None = None):
+    """The rate limit (per base) and the penalty after a 429, on by default; the penalty lasts
+    30 nominal seconds, compressed like every other delay of the stand-ins by `time_scale()`,
+    unless `penalty_seconds` sets it in real seconds."""
+
+    def __init__(self, rate_limit: float | None = 5.0, retry_after: int | None = None,
+                 time_scale: Callable[[], float] = lambda: 1.0):
+        self.initial_rate_limit = rate_limit
         self.limit = SlidingWindowLimit(rate_limit)
         self.retry_after = retry_after
+        self.time_scale = time_scale
+        self.penalty = True
+        self.penalty_seconds: float | None = None
+        self.box = PenaltyBox()
+
+    def admit(self, base_id: str) -> bool:
+        """Count a request to `base_id`, or refuse it (and start the penalty)."""
+        if self.penalty and self.box.serving(base_id):
+            self.punish(base_id)
+            return False
+        if self.limit.allow(base_id):
+            return True
+        self.punish(base_id)
+        return False
+
+    def punish(self, base_id: str) -> None:
+        if self.penalty:
+            self.box.punish(base_id, self.effective_penalty())
+
+    def effective_penalty(self) -> float:
+        if self.penalty_seconds is not None:
+            return self.penalty_seconds
+        return PENALTY_SECONDS * self.time_scale()
 
     def update(self, body: dict[str, Any]) -> dict[str, Any]:
         if "rate_limit" in body:
             self.limit = SlidingWindowLimit(float(body["rate_limit"]) if body["rate_limit"] else None)
         if "retry_after" in body:
             self.retry_after = int(body["retry_after"]) if body["retry_after"] is not None else None
+        if "penalty" in body:
+            self.penalty = bool(body["penalty"])
+        if "penalty_seconds" in body:
+            self.penalty_seconds = float(body["penalty_seconds"]) if body["penalty_seconds"] is not None else None
+        self.box.clear()
         return self.as_dict()
 
+    def reset(self) -> None:
+        self.update({"rate_limit": self.initial_rate_limit, "retry_after": None, "penalty": True,
+                     "penalty_seconds": None})
+
     def as_dict(self) -> dict[str, Any]:
-        return {"rate_limit": self.limit.per_second, "retry_after": self.retry_after}
+        return {"rate_limit": self.limit.per_second, "retry_after": self.retry_after, "penalty": self.penalty,
+                "penalty_seconds": self.effective_penalty()}
 
 
 def airtable_blueprint(store: Store, records: Records, meta: Meta, faults: FaultBoard,
@@ -56,11 +96,13 @@ def airtable_blueprint(store: Store, records: Records, meta: Meta, faults: Fault
     def _gate() -> Response | None:
         if not bearer_token():
             raise ApiError.typed(401, "AUTHENTICATION_REQUIRED", "Authentication required")
+        base_id = (request.view_args or {}).get("base_id", "")
         fault = apply_fault(faults, "airtable", fault_body)
         if fault is not None:
+            if fault.status_code == 429 and base_id:
+                config.punish(base_id)  # a 429 is a 429: the penalty follows
             return fault
-        base_id = (request.view_args or {}).get("base_id", "")
-        if base_id and not config.limit.allow(base_id):
+        if base_id and not config.admit(base_id):
             raise ApiError.rate_limited()
         return None
 

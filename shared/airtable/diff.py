@@ -1,7 +1,7 @@
-"""Diff before write: which records to create, which fields of which records to change.
+"""Diff before write: which records to create, which attributes of which records to change.
 
-Pure: takes typed records, returns a plan. Only attributes set on a desired record are
-compared, so a partial record (say, only `status`) never clears the columns it does not name.
+Pure: takes typed records, returns a plan of typed records. Only attributes set on a desired record
+are compared, so a partial record (say, only `status`) never clears the columns it does not name.
 """
 
 from __future__ import annotations
@@ -17,16 +17,25 @@ R = TypeVar("R", bound=AirtableRecord)
 @dataclass
 class SyncPlan(Generic[R]):
     creates: list[R] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)  # {"id", "fields"} with changed fields only
+    updates: list[R] = field(default_factory=list)  # partial records: their id and the changed attributes
     unchanged: int = 0
 
 
-def changed_fields(desired: AirtableRecord, current: AirtableRecord) -> dict[str, Any]:
-    """The Airtable fields of `desired` whose value differs from `current`."""
-    wanted = desired.to_fields()
-    return {desired.label(name): wanted[desired.label(name)]
-            for name in desired.model_fields_set - {"record_id"}
+def changed_attributes(desired: AirtableRecord, current: AirtableRecord) -> set[str]:
+    """The attributes set on `desired` whose value differs from `current`."""
+    return {name for name in desired.model_fields_set - {"record_id"}
             if getattr(desired, name) != getattr(current, name)}
+
+
+def partial(record: R, attributes: set[str], record_id: str | None) -> R:
+    """A record that names only `attributes` (taken from `record`), addressed to `record_id`."""
+    return type(record)(record_id=record_id, **{name: getattr(record, name) for name in attributes})
+
+
+def changes_to(desired: R, current: R) -> R | None:
+    """The partial update that brings `current` to `desired`, or None when nothing differs."""
+    changed = changed_attributes(desired, current)
+    return partial(desired, changed, current.record_id) if changed else None
 
 
 def plan_sync(desired: Sequence[R], existing: Sequence[R], key: str) -> SyncPlan[R]:
@@ -48,10 +57,8 @@ def plan_sync(desired: Sequence[R], existing: Sequence[R], key: str) -> SyncPlan
         current = by_key.get(value)
         if current is None:
             plan.creates.append(record)
-            continue
-        changes = changed_fields(record, current)
-        if changes:
-            plan.updates.append({"id": current.record_id, "fields": changes})
+        elif (update := changes_to(record, current)) is not None:
+            plan.updates.append(update)
         else:
             plan.unchanged += 1
     return plan

@@ -2,7 +2,8 @@
 
 - tables are addressed by our record types, labels come from `schemas/`;
 - writes go by 10 records per request, the API's maximum;
-- every request of the process passes the base's pacer, so bulk work stays under 5 requests/s;
+- every request of the process passes the base's pacer, so bulk work stays under 5 requests/s, and
+  a 429 holds the whole process for Airtable's penalty before one more try;
 - `sync` reads first and writes only records, and fields, whose values changed;
 - failures come out as two typed errors: `AirtableUnavailable` (retry later: 429 after retries,
   5xx, network) and `AirtableRejected` (our request is wrong: 4xx), so callers can map them to
@@ -13,12 +14,12 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence, TypeVar
 
 import requests
 from pyairtable import Api, Table
-from pyairtable.api.retrying import retry_strategy
 from pyairtable.formulas import Formula
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -33,14 +34,16 @@ R = TypeVar("R", bound=AirtableRecord)
 REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds)
 
 
-def default_retry() -> Retry:
-    """Retry 429s (the request was refused, never applied) and failed connects, nothing else.
+def connect_retry() -> Retry:
+    """Retry failed connects (the request never reached Airtable), nothing else.
 
     pyairtable's default also replays any request whose answer was lost (`read` errors), POST
     included; Airtable may have applied it already, so a replay could create a record twice.
     Such failures surface as `AirtableUnavailable` and the caller's own retry path takes over.
+    429s are retried by `PacedAdapter`, after the penalty, each try in a pacer slot of its own.
     """
-    return retry_strategy(read=0)
+    return Retry(total=3, connect=3, read=0, status=0, other=0, redirect=0, backoff_factor=0.2,
+                 allowed_methods=None, raise_on_status=False)
 
 
 class AirtableError(BinomeError):
@@ -61,17 +64,33 @@ class AirtableRejected(AirtableError):
 
 
 class PacedAdapter(HTTPAdapter):
-    """Holds a pacer slot for every request and counts requests by method."""
+    """Holds a pacer slot for every request on the wire, and counts them by method.
 
-    def __init__(self, pacer: RequestPacer, counts: collections.Counter[str], **kwargs: Any):
+    A 429 was refused, never applied, so it is safe to send again; but Airtable then refuses the
+    base for a penalty, and a request sent during it only prolongs it. The adapter holds the whole
+    process's pacer for the penalty, then tries again, at most `penalty_retries` times.
+    """
+
+    def __init__(self, pacer: RequestPacer, counts: collections.Counter[str], penalty: float,
+                 penalty_retries: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
         self.pacer = pacer
         self.counts = counts
+        self.penalty = penalty
+        self.penalty_retries = penalty_retries
+        self.penalties = 0
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        with self.pacer.slot():
-            self.counts[request.method or "GET"] += 1
-            return super().send(request, *args, **kwargs)
+        for attempt in itertools.count():
+            with self.pacer.slot():
+                self.counts[request.method or "GET"] += 1
+                response = super().send(request, *args, **kwargs)
+            if response.status_code != 429 or attempt >= self.penalty_retries:
+                return response
+            self.penalties += 1
+            self.pacer.penalise(self.penalty)
+            response.close()
+        raise AssertionError("unreachable")
 
 
 @dataclass
@@ -88,17 +107,17 @@ class SyncOutcome:
 
 
 class AirtableGateway:
-    def __init__(self, settings: Settings, *, pacer: RequestPacer | None = None,
-                 retry: Retry | None = None):
+    def __init__(self, settings: Settings, *, pacer: RequestPacer | None = None, penalty_retries: int = 1):
         self.base_id = settings.AIRTABLE_BASE_ID
         self.api = Api(settings.AIRTABLE_TOKEN, endpoint_url=settings.AIRTABLE_ENDPOINT_URL,
-                       timeout=REQUEST_TIMEOUT)
+                       timeout=REQUEST_TIMEOUT, retry_strategy=None)
         self.requests: collections.Counter[str] = collections.Counter()
-        adapter = PacedAdapter(pacer or pacer_for(f"{settings.AIRTABLE_ENDPOINT_URL}/{self.base_id}",
-                                                  settings.BINOME_AIRTABLE_RATE),
-                               self.requests, max_retries=retry or default_retry())
-        self.api.session.mount("http://", adapter)
-        self.api.session.mount("https://", adapter)
+        self.adapter = PacedAdapter(pacer or pacer_for(f"{settings.AIRTABLE_ENDPOINT_URL}/{self.base_id}",
+                                                       settings.BINOME_AIRTABLE_RATE),
+                                    self.requests, settings.BINOME_AIRTABLE_PENALTY, penalty_retries,
+                                    max_retries=connect_retry())
+        self.api.session.mount("http://", self.adapter)
+        self.api.session.mount("https://", self.adapter)
         self.base = self.api.base(self.base_id)
 
     @property
@@ -111,16 +130,17 @@ class AirtableGateway:
     # --- reading ------------------------------------------------------------------------------
 
     def all(self, model: type[R], formula: str | Formula | None = None,
-            fields: Sequence[str] | None = None) -> list[R]:
-        """Every record of the model's table (matching `formula`), as typed records.
-
-        `fields` are attribute names; asking only for what is needed keeps pages small.
+            fields: Sequence[str] | None = None, max_records: int | None = None) -> list[R]:
+        """Every record of the model's table (matching `formula`, at most `max_records`), as
+        typed records. `fields` are attribute names; asking only for what is needed keeps pages small.
         """
         options: dict[str, Any] = {}
         if formula is not None:
             options["formula"] = formula
         if fields:
             options["fields"] = [model.label(name) for name in fields]
+        if max_records is not None:
+            options["max_records"] = max_records
         with translate_errors():
             return [model.from_airtable(r) for r in self.table(model).all(**options)]  # type: ignore[misc]
 
@@ -143,12 +163,15 @@ class AirtableGateway:
             created = self.table(model).batch_create([r.to_fields() for r in records])
         return [model.from_airtable(r) for r in created]  # type: ignore[misc]
 
-    def update(self, model: type[R], changes: Sequence[dict[str, Any]]) -> list[R]:
-        """Apply `{"id", "fields"}` changes (Airtable labels), 10 records per request."""
-        if not changes:
+    def update(self, records: Sequence[R]) -> list[R]:
+        """Write the attributes set on each record, which carries its `record_id`: a partial
+        record changes only what it names. 10 records per request."""
+        if not records:
             return []
+        model = type(records[0])
+        changes = [{"id": r.record_id, "fields": r.to_fields()} for r in records]
         with translate_errors():
-            updated = self.table(model).batch_update(list(changes))  # type: ignore[arg-type]
+            updated = self.table(model).batch_update(changes)  # type: ignore[arg-type]
         return [model.from_airtable(r) for r in updated]  # type: ignore[misc]
 
     def upsert(self, records: Sequence[R], key: str) -> UpsertOutcome:
@@ -174,7 +197,7 @@ class AirtableGateway:
             existing = self.all(model, fields=sorted(wanted | {key}))
         plan = plan_sync(desired, existing, key)
         created = self.create(plan.creates)
-        updated = self.update(model, plan.updates)
+        updated = self.update(plan.updates)
         return SyncOutcome([r.record_id for r in created], [r.record_id for r in updated],  # type: ignore[misc]
                            plan.unchanged)
 

@@ -4,7 +4,8 @@ A slot is counted from the moment its answer arrives, not from when it was sent:
 the request before that moment, so "at most N answers in the last window, plus those in flight"
 guarantees the server never counts more than N requests in any window, whatever the latency.
 Our own bulk work therefore never draws a 429; 429s stay a signal that someone else shares the
-base.
+base. When one comes, Airtable refuses the base for a penalty (30 seconds): `penalise` holds every
+request of the process until it is over, instead of letting each retry hit the wall and prolong it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class RequestPacer:
         self._clock = clock
         self._answered: collections.deque[float] = collections.deque()
         self._in_flight = 0
+        self._resume_at = float("-inf")  # end of the current penalty
         self._changed = threading.Condition()
 
     @contextmanager
@@ -43,9 +45,17 @@ class RequestPacer:
                 self._answered.append(self._clock())
                 self._changed.notify_all()
 
+    def penalise(self, seconds: float) -> None:
+        """Hold every request until `seconds` from now (the base's penalty after a 429)."""
+        with self._changed:
+            self._resume_at = max(self._resume_at, self._clock() + seconds)
+            self._changed.notify_all()
+
     def _wait_needed(self) -> float | None:
         """0.0 if a request may start now; else how long to wait (None: until one finishes)."""
         now = self._clock()
+        if now < self._resume_at:
+            return self._resume_at - now
         while self._answered and now - self._answered[0] >= self.window:
             self._answered.popleft()
         if len(self._answered) + self._in_flight < self.limit:

@@ -1,5 +1,8 @@
 """From a Typeform response to typed records: pure, and failing only with `IntakeRejected`.
 
+The records carry the answers only; which response made or last changed a record, and when, is
+decided by `signups` from the record as it stands.
+
 The mapping of each form lives next to it in `schemas/forms/`; this module only knows how to read
 each kind of answer (`as`) and normalise it: emails, phone numbers to E.164, postcodes checked
 against France's official list and turned into their commune, labels into the base's options.
@@ -175,8 +178,6 @@ def map_volunteer(response: FormResponse, spec: FormSpec) -> Mapped:
     notes: list[str] = []
     attributes = with_commune(read_fields(answers_by_ref(response), spec.mapping["record"], spec, notes))
     attributes["full_name"] = f"{attributes.get('first_name', '')} {attributes.get('last_name', '')}".strip()
-    attributes["typeform_token"] = response.token
-    attributes["registered_at"] = response.submitted_at
     return Mapped(build(Volunteer, attributes), notes)
 
 
@@ -184,8 +185,6 @@ def map_structure(response: FormResponse, spec: FormSpec) -> Mapped:
     values = answers_by_ref(response)
     notes: list[str] = []
     attributes = with_commune(read_fields(values, spec.mapping["record"], spec, notes))
-    attributes["typeform_token"] = response.token
-    attributes["registered_at"] = response.submitted_at
     structure = build(Structure, attributes)
     pupils = spec.mapping["pupils"]
     count_spec = pupils["count"]
@@ -226,4 +225,5 @@ def map_checkin(response: FormResponse, spec: FormSpec) -> Mapped:
     attributes.update(read_fields(answers_by_ref(response), spec.mapping["record"], spec, notes))
     attributes["date"] = response.submitted_at.date()
     attributes["title"] = f"Suivi du {response.submitted_at:%d/%m/%Y} ({response.token[:8]})"
+    attributes["typeform_token"] = response.token
     return Mapped(build(CheckIn, attributes), notes)

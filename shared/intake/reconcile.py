@@ -1,26 +1,39 @@
-"""`reconcile`: backfill what the webhook missed from Typeform's Responses API.
+"""`reconcile`: backfill what the webhook missed, and retry what failed.
 
-For each form it lists the responses submitted since a watermark kept in the Journal, asks the
-Journal which of them were already handled (a few requests for many tokens), and sends the others
-through the same idempotent path as the webhook. Safe at any time, and alongside webhooks.
+1. For each form, the responses submitted since a watermark kept in the Journal are listed from
+   Typeform's Responses API — from a little before it, since that API may lag behind the webhook —
+   and those the Journal has no entry for go through the same idempotent path as the webhook.
+2. Journal entries that ended « Erreur » are tried again from their stored payload, after a
+   backoff that grows with each attempt, until they succeed or a coordinator takes over.
+
+Each response stands alone: one that Airtable refuses (a value it will not take) is journaled
+« Erreur » and the others go on. Airtable or Typeform unavailable stops the run without moving
+the watermark, so the next run starts from the same place. Safe at any time, beside the webhook.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from schemas import options as opt
-from schemas.typeform import FormResponse
-from shared.intake.service import IntakeService
-from shared.journal import Journal
+from schemas.records import JournalEntry
+from schemas.typeform import FormResponse, WebhookPayload
+from shared.airtable import AirtableRejected
+from shared.intake.service import SOURCE, IntakeService
+from shared.journal import FINAL
+from shared.settings import Settings
 from shared.typeform_client import TypeformClient
 
 WATERMARK_PREFIX = "reconcile:"
-# Responses are listed from a little before the watermark: one submitted while the last run was
-# reading would otherwise be skipped for good. Re-listing is free of effects.
-OVERLAP = dt.timedelta(minutes=10)
+LAG_MARGIN = dt.timedelta(minutes=1)
+FIRST_RETRY = dt.timedelta(minutes=5)
+LONGEST_RETRY = dt.timedelta(hours=12)
+MAX_ATTEMPTS = 10
 
 
 @dataclass
@@ -28,45 +41,109 @@ class FormReport:
     form_id: str
     listed: int = 0
     already: int = 0
-    processed: dict[str, int] = field(default_factory=dict)
+    in_error: int = 0  # left to the retries, with their backoff
+    processed: collections.Counter[str] = field(default_factory=collections.Counter)
+    failed: list[str] = field(default_factory=list)  # tokens of responses Airtable refused this time
 
     def line(self) -> str:
         done = ", ".join(f"{n} {status}" for status, n in sorted(self.processed.items())) or "rien à rattraper"
-        return f"Formulaire {self.form_id} : {self.listed} réponse(s) relue(s), {self.already} déjà traitée(s) ; {done}."
+        line = (f"Formulaire {self.form_id} : {self.listed} réponse(s) relue(s), {self.already} déjà traitée(s), "
+                f"{self.in_error} en erreur (reprises à part) ; {done}.")
+        if self.failed:
+            line += f" En erreur, à voir dans le Journal : {', '.join(self.failed)}."
+        return line
 
 
-def reconcile(service: IntakeService, client: TypeformClient, journal: Journal) -> list[FormReport]:
-    return [reconcile_form(form_id, service, client, journal) for form_id in service.forms]
+@dataclass
+class RetryReport:
+    retried: collections.Counter[str] = field(default_factory=collections.Counter)
+    waiting: int = 0
+    given_up: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        done = ", ".join(f"{n} {status}" for status, n in sorted(self.retried.items())) or "aucune"
+        line = f"Entrées en erreur reprises : {done} ; {self.waiting} en attente de leur prochain essai."
+        if self.given_up:
+            line += f" Abandonnées après {MAX_ATTEMPTS} essais, à reprendre à la main : {', '.join(self.given_up)}."
+        return line
 
 
-def reconcile_configured() -> list[FormReport]:
-    """Reconcile every form with the process's own settings and services."""
-    from shared import bootstrap
-    from shared.settings import get_settings
+@dataclass
+class ReconcileReport:
+    forms: list[FormReport]
+    retries: RetryReport
 
-    service = bootstrap.intake()
-    return reconcile(service, TypeformClient(get_settings()), Journal(service.gateway))
+    def lines(self) -> list[str]:
+        return [r.line() for r in self.forms] + [self.retries.line()]
 
 
-def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient, journal: Journal) -> FormReport:
-    report = FormReport(form_id)
+def overlap(settings: Settings) -> dt.timedelta:
+    """How far before the watermark to list again: as long as the Responses API may lag behind
+    the webhook, and a little more. A response missing from the last run's listing was submitted
+    less than that before the watermark, so this run lists it."""
+    return dt.timedelta(seconds=settings.BINOME_TYPEFORM_LAG) + LAG_MARGIN
+
+
+def reconcile(service: IntakeService, client: TypeformClient, settings: Settings,
+              now: dt.datetime | None = None) -> ReconcileReport:
+    forms = [reconcile_form(form_id, service, client, overlap(settings)) for form_id in service.forms]
+    return ReconcileReport(forms, retry_errors(service, now or dt.datetime.now(dt.timezone.utc)))
+
+
+def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient,
+                   lag: dt.timedelta) -> FormReport:
+    journal, report = service.journal, FormReport(form_id)
     mark = journal.find(WATERMARK_PREFIX + form_id)
-    since = dt.datetime.fromisoformat(mark.detail) - OVERLAP if mark and mark.detail else None
-    items = list({item["token"]: item for item in client.responses(form_id, since)}.values())
+    watermark = dt.datetime.fromisoformat(mark.detail) if mark and mark.detail else None
+    items = list({item["token"]: item for item in client.responses(form_id, watermark - lag if watermark else None)}
+                 .values())
     report.listed = len(items)
-    settled = journal.settled(item["token"] for item in items)
-    report.already = len(settled)
-    newest = since + OVERLAP if since else None
+    known = journal.statuses(item["token"] for item in items)
+    report.already = sum(status in FINAL for status in known.values())
+    report.in_error = len(known) - report.already
+    newest = watermark
     for item in sorted(items, key=lambda i: i["submitted_at"]):
         response = FormResponse.model_validate({**item, "form_id": form_id})
         newest = max(newest, response.submitted_at) if newest else response.submitted_at
-        if response.token in settled:
+        if response.token in known:
             continue
         raw = json.dumps({"event_id": f"reconcile-{response.token}", "event_type": "form_response",
                           "form_response": {**item, "form_id": form_id}}, ensure_ascii=False)
-        outcome = service.process(response, raw)
-        report.processed[outcome.status] = report.processed.get(outcome.status, 0) + 1
-    if newest is not None:
+        try:
+            report.processed[service.process(response, raw).status] += 1
+        except AirtableRejected:
+            report.processed[opt.JournalStatus.ERROR.value] += 1  # journaled by the service
+            report.failed.append(response.token)
+    if newest is not None and newest != watermark:
         journal.record(WATERMARK_PREFIX + form_id, opt.JournalSource.BINOME, "curseur de réconciliation",
                        opt.JournalStatus.DONE, f"Réconciliation Typeform ({form_id})", newest.isoformat())
+    return report
+
+
+def retry_due(entry: JournalEntry, now: dt.datetime) -> bool:
+    """Whether an entry in error has waited long enough: 5 minutes after the first failure,
+    doubling with each attempt, at most 12 hours."""
+    attempts = max(entry.attempts or 1, 1)
+    wait = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+    return entry.received_at is None or entry.received_at + wait <= now
+
+
+def retry_errors(service: IntakeService, now: dt.datetime) -> RetryReport:
+    report = RetryReport()
+    for entry in service.journal.in_error(SOURCE):
+        if (entry.attempts or 1) >= MAX_ATTEMPTS:
+            report.given_up.append(entry.external_ref)
+            continue
+        if not retry_due(entry, now):
+            report.waiting += 1
+            continue
+        try:
+            payload = WebhookPayload.model_validate(json.loads(entry.payload))
+        except (ValueError, ValidationError):
+            report.given_up.append(entry.external_ref)  # not a response: a person must look
+            continue
+        try:
+            report.retried[service.process(payload.form_response, entry.payload).status] += 1
+        except AirtableRejected:
+            report.retried[opt.JournalStatus.ERROR.value] += 1
     return report

@@ -1,13 +1,16 @@
-"""Process one Typeform delivery: journal it, map it, write it, exactly once.
+"""Process one Typeform delivery: map it, write it, journal it, exactly once.
 
 Rules (DESIGN §4): a repeated delivery is a no-op; an authentic but unusable submission is kept
 (`Rejeté`, with its reason and payload); a failure of Airtable raises, so the caller answers 5xx
-and Typeform (or `reconcile`) tries again — the Journal entry keyed by the response token makes
-that retry safe.
+and Typeform (or `reconcile`) tries again.
 
-A volunteer sign-up costs three requests: the Journal lookup, the upsert by email (which tells a
-new volunteer from a known one) and the Journal entry. Intake writes profile fields only; a
-volunteer's `Statut` belongs to the stages after it, so a second sign-up never resets it.
+Sign-ups decide "new or known" and "already applied" from the person's record itself (see
+`signups`), which also tells which fields changed: a volunteer sign-up costs three requests (read
+the record, write what changed, write the Journal entry). Check-ins and rejections look the Journal
+up first. Every write is idempotent — people upserted by email, needs by their key, check-ins by
+their token, the Journal by the response token — so two processes handling the same response (the
+webhook and `reconcile`, two instances on a retry) end in the same base as one would. The striped
+lock only saves work when retries of one response meet in one process.
 """
 
 from __future__ import annotations
@@ -17,27 +20,30 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
 
 from pydantic import ValidationError
-from pyairtable.formulas import EQ, Field
+from pyairtable.formulas import EQ, OR, Field
 
 from schemas import options as opt
 from schemas.forms import FORMS, FormSpec
 from schemas.records import CheckIn, Need, Pair, Structure, Volunteer
 from schemas.typeform import FormResponse, WebhookPayload
 from shared.airtable import AirtableGateway, AirtableRejected, AirtableUnavailable
+from shared.alerts import Alerts
+from shared.errors import BinomeError
 from shared.intake import mapping
 from shared.intake.mapping import IntakeRejected
+from shared.intake.signups import R, SignUp, TwinRecords, plan_sign_up
 from shared.journal import FINAL, Journal
+from shared.pairs import after_check_in, is_worrying
 from shared.settings import Settings
 from shared.text import structure_key
 
 log = logging.getLogger(__name__)
 SOURCE = opt.JournalSource.TYPEFORM
 KINDS = {"volunteer": "inscription bénévole", "structure": "inscription structure", "checkin": "point d'étape"}
-DIFFICULT = {opt.CheckInMood.DIFFICULT.value, opt.CheckInMood.VERY_DIFFICULT.value}
 LOCK_STRIPES = 64
+MAX_SAME_EMAIL = 3  # enough to name the twins a coordinator must merge
 
 
 @dataclass
@@ -49,13 +55,26 @@ class Outcome:
     DUPLICATE = "Doublon"
 
 
+@dataclass
+class Applied:
+    status: opt.JournalStatus
+    event: str
+    detail: str
+
+
+class AlreadyHandled(BinomeError):
+    """The Journal says this response was handled for good: nothing more to do."""
+
+    def __init__(self, status: str):
+        super().__init__(f"Déjà traité ({status}).")
+
+
 class IntakeService:
     def __init__(self, gateway: AirtableGateway, settings: Settings):
         self.gateway = gateway
         self.journal = Journal(gateway)
+        self.alerts = Alerts(self.journal)
         self.forms: dict[str, FormSpec] = {form_id: FORMS[kind] for kind, form_id in settings.form_ids.items()}
-        # Deliveries of one token are handled one at a time in this process, so concurrent
-        # retries of the same delivery cannot both pass the Journal check.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     # --- entry points -------------------------------------------------------------------------
@@ -67,123 +86,184 @@ class IntakeService:
             payload = WebhookPayload.model_validate(json.loads(raw))
         except (ValueError, ValidationError) as exc:
             reference = _token_in(raw) or "sha256:" + hashlib.sha256(raw).hexdigest()
-            return self._once(reference, lambda: self._reject(
-                reference, "réception", f"Contenu illisible : {_first_line(exc)}", text))
+            return self._reject(reference, "réception", f"Contenu illisible : {_first_line(exc)}", text)
         if payload.event_type != "form_response":
-            token = payload.form_response.token
-            return self._once(token, lambda: self._reject(
-                token, "réception", f"Événement non pris en charge : {payload.event_type}.", text))
+            # Journaled under a reference of its own: the response's token stays free for the
+            # real submission, which must not be taken for a repeat of this event.
+            reference = f"{payload.event_type}:{payload.form_response.token}"
+            return self._reject(reference, "réception", f"Événement non pris en charge : {payload.event_type}.", text)
         return self.process(payload.form_response, text)
 
     def process(self, response: FormResponse, raw: str, replay: bool = False) -> Outcome:
-        """Handle one response, from the webhook, `reconcile`, or a coordinator's replay (which
-        reprocesses an entry that ended `Rejeté` or `Erreur`)."""
-        return self._once(response.token, lambda: self._handle(response, raw), check_journal=not replay)
+        """Handle one response, from the webhook, `reconcile`, or a replay (a coordinator's, or
+        `reconcile` retrying an entry that ended « Erreur »), which skips the repeat checks."""
+        with self._locks[hash(response.token) % LOCK_STRIPES]:
+            return self._process(response, raw, replay)
 
-    def _once(self, reference: str, handle: Callable[[], Outcome], check_journal: bool = True) -> Outcome:
-        """Run `handle` unless the Journal says this event was already handled for good."""
-        with self._locks[hash(reference) % LOCK_STRIPES]:
-            if check_journal:
-                entry = self.journal.find(reference)
-                if entry is not None and entry.status in FINAL:
-                    return Outcome(Outcome.DUPLICATE, f"Déjà traité ({entry.status}).", reference)
-            return handle()
-
-    def _handle(self, response: FormResponse, raw: str) -> Outcome:
+    def _process(self, response: FormResponse, raw: str, replay: bool) -> Outcome:
         spec = self.forms.get(response.form_id)
         if spec is None:
-            return self._reject(response.token, "réception", f"Formulaire inconnu : {response.form_id}.", raw)
+            return self._reject(response.token, "réception", f"Formulaire inconnu : {response.form_id}.", raw, replay)
+        kind = KINDS[spec.kind]
         try:
-            return self._apply(spec, response, raw)
+            applied = self._apply(spec, response, replay)
+        except AlreadyHandled as exc:
+            return Outcome(Outcome.DUPLICATE, str(exc), response.token)
         except IntakeRejected as exc:
-            return self._reject(response.token, KINDS[spec.kind], exc.reason, raw)
+            return self._reject(response.token, kind, exc.reason, raw, replay)
+        except TwinRecords as exc:
+            return self._twins(response.token, kind, exc, raw, replay)
         except AirtableRejected as exc:
-            if exc.status == 422 and isinstance(exc.error, dict) and exc.error.get("type") == "ROW_DOES_NOT_EXIST":
-                return self._reject(response.token, KINDS[spec.kind], "Fiche liée introuvable dans la base.", raw)
-            self._record_error(response.token, KINDS[spec.kind], f"Airtable a refusé l'écriture : {exc}", raw)
+            self._record_error(response.token, kind, f"Airtable a refusé l'écriture : {exc}", raw)
             raise
         except AirtableUnavailable as exc:
-            self._record_error(response.token, KINDS[spec.kind], f"Airtable indisponible : {exc}", raw)
+            self._record_error(response.token, kind, f"Airtable indisponible : {exc}", raw)
             raise
+        self.journal.record(response.token, SOURCE, kind, applied.status, applied.event, applied.detail, raw)
+        log.info("typeform %s: %s", response.token, applied.status.value)
+        return Outcome(applied.status.value, applied.detail, response.token)
+
+    def _apply(self, spec: FormSpec, response: FormResponse, replay: bool) -> Applied:
+        if spec.kind == "volunteer":
+            mapped = mapping.map_volunteer(response, spec)
+            applied = self._volunteer(mapped.record, response, replay)
+        elif spec.kind == "structure":
+            mapped = mapping.map_structure(response, spec)
+            applied = self._structure(mapped, response, replay)
+        else:
+            mapped = mapping.map_checkin(response, spec)
+            applied = self._checkin(mapped.record, response, replay)
+        if mapped.notes:
+            applied.detail += " " + " ".join(mapped.notes)
+        return applied
+
+    def _stop_if_handled(self, token: str, replay: bool) -> None:
+        if not replay and (entry := self.journal.find(token)) is not None and entry.status in FINAL:
+            raise AlreadyHandled(entry.status)
 
     # --- per form -------------------------------------------------------------------------------
 
-    def _apply(self, spec: FormSpec, response: FormResponse, raw: str) -> Outcome:
-        mapper, writer = {"volunteer": (mapping.map_volunteer, self._volunteer),
-                          "structure": (mapping.map_structure, self._structure),
-                          "checkin": (mapping.map_checkin, self._checkin)}[spec.kind]
-        mapped = mapper(response, spec)
-        status, event, detail = writer(mapped, response)
-        if mapped.notes:
-            detail += " " + " ".join(mapped.notes)
-        self.journal.record(response.token, SOURCE, KINDS[spec.kind], status, event, detail, raw)
-        log.info("typeform %s: %s", response.token, status.value)
-        return Outcome(status.value, detail, response.token)
-
-    def _volunteer(self, mapped: mapping.Mapped, response: FormResponse) -> tuple[opt.JournalStatus, str, str]:
-        volunteer: Volunteer = mapped.record
-        result = self.gateway.upsert([volunteer], key="email")
+    def _volunteer(self, volunteer: Volunteer, response: FormResponse, replay: bool) -> Applied:
+        existing = self.gateway.all(Volunteer, formula=_email_is(Volunteer, volunteer.email),
+                                    max_records=MAX_SAME_EMAIL)
+        plan = plan_sign_up(volunteer, existing, response.token, response.submitted_at)
+        if not plan.writes:
+            self._stop_if_handled(response.token, replay)
+        record_id = self._write(plan)
         name = f"{volunteer.first_name} {volunteer.last_name[:1]}.".strip()
-        if result.created:
-            status, detail = opt.JournalStatus.DONE, f"Nouvelle inscription ({result.created[0]})."
-        else:
-            status, detail = opt.JournalStatus.UPDATED, (f"Déjà inscrit·e : fiche {result.updated[0]} mise à jour, "
-                                                         "aucune nouvelle fiche créée.")
-        return status, f"Inscription bénévole : {name}", detail
+        return Applied(_status(plan), f"Inscription bénévole : {name}", _sign_up_detail(plan, record_id))
 
-    def _structure(self, mapped: mapping.Mapped, response: FormResponse) -> tuple[opt.JournalStatus, str, str]:
+    def _structure(self, mapped: mapping.Mapped, response: FormResponse, replay: bool) -> Applied:
         structure: Structure = mapped.record
         key = structure_key(structure.name)
-        neighbours = self.gateway.all(Structure, formula=EQ(Field(Structure.label("postcode")), structure.postcode),
-                                      fields=["name", "email", "postcode"])
-        twins = [s for s in neighbours if s.email != structure.email and structure_key(s.name) == key]
+        nearby = self.gateway.all(Structure, formula=OR(_email_is(Structure, structure.email),
+                                                        EQ(Field(Structure.label("postcode")), structure.postcode)))
+        twins = [s for s in nearby if s.email != structure.email and s.postcode == structure.postcode
+                 and structure_key(s.name) == key]
         if twins:
             structure.duplicate_of = "Doublon probable de : " + ", ".join(f"{s.name} ({s.record_id})" for s in twins)
-        result = self.gateway.upsert([structure], key="email")
-        structure_id = (result.created or result.updated)[0]
-        prefix = "".join(word[0] for word in key.split()[:4]).upper() or "S"
-        needs = [Need(reference=f"{prefix}-{response.token[:6]}-{n}", structure=[structure_id], level=d.level,
-                      subjects=d.subjects, slots=d.slots, mode=d.mode, difficulties=d.difficulties,
-                      status=opt.NeedStatus.OPEN)
-                 for n, d in enumerate(mapped.needs, start=1)]
-        self.gateway.upsert(needs, key="reference")  # keyed by token: a retry cannot add them twice
-        status = opt.JournalStatus.DONE if result.created else opt.JournalStatus.UPDATED
-        detail = f"{len(needs)} besoin(s) créé(s) : {', '.join(n.reference for n in needs)}."
-        if result.updated:
-            detail = f"Structure déjà connue ({structure_id}), fiche mise à jour. " + detail
+        plan = plan_sign_up(structure, [s for s in nearby if s.email == structure.email][:MAX_SAME_EMAIL],
+                            response.token, response.submitted_at)
+        if not plan.writes:
+            self._stop_if_handled(response.token, replay)
+        structure_id = self._write(plan)
+        needs = need_records(mapped.needs, key, structure_id, response.token)
+        self.gateway.upsert(needs, key="key")  # keyed by response and rank: a retry cannot add them twice
+        detail = f"{len(needs)} besoin(s) : {', '.join(n.reference for n in needs)}. " + _sign_up_detail(plan, structure_id)
         if twins:
             detail += f" {structure.duplicate_of}."
-        return status, f"Inscription structure : {structure.name}", detail
+        return Applied(_status(plan), f"Inscription structure : {structure.name}", detail)
 
-    def _checkin(self, mapped: mapping.Mapped, response: FormResponse) -> tuple[opt.JournalStatus, str, str]:
-        check_in: CheckIn = mapped.record
-        self.gateway.upsert([check_in], key="title")
-        alert = ""
-        if check_in.needs_help or check_in.mood in DIFFICULT:
-            alert = f"Point du {check_in.date:%d/%m/%Y} : {check_in.mood or ''}" + \
-                    (" — besoin d'aide demandé" if check_in.needs_help else "")
-        changes: dict[str, Any] = {Pair.label("last_check_in"): check_in.date.isoformat()}  # type: ignore[union-attr]
-        if alert:
-            changes[Pair.label("alert")] = alert
-            changes[Pair.label("status")] = opt.PairStatus.AT_RISK.value
-        self.gateway.update(Pair, [{"id": check_in.pair[0], "fields": changes}])
-        detail = "Point d'étape enregistré." + (f" Alerte : {alert}." if alert else "")
-        return opt.JournalStatus.DONE, f"Point d'étape ({check_in.author or 'inconnu'})", detail
+    def _checkin(self, check_in: CheckIn, response: FormResponse, replay: bool) -> Applied:
+        self._stop_if_handled(response.token, replay)
+        try:
+            pair = self.gateway.get(Pair, check_in.pair[0])
+        except AirtableRejected as exc:
+            if exc.status in (403, 404):
+                raise IntakeRejected(f"Binôme introuvable : {check_in.pair[0]}.") from None
+            raise
+        self.gateway.upsert([check_in], key="typeform_token")
+        changes = after_check_in(pair, check_in)
+        if changes is not None:
+            self.gateway.update([changes])
+        detail = "Point d'étape enregistré."
+        if is_worrying(check_in):
+            detail += f" Alerte : {changes.alert if changes is not None and changes.alert else 'binôme inchangé'}."
+        if changes is None:
+            detail += " Binôme inchangé (point plus ancien que le dernier, ou binôme terminé)."
+        return Applied(opt.JournalStatus.DONE, f"Point d'étape ({check_in.author or 'inconnu'})", detail)
+
+    def _write(self, plan: SignUp[R]) -> str:
+        """Write what the plan says; the id of the person's record."""
+        if plan.create is not None:
+            # An upsert, not a create: had another process created this person meanwhile,
+            # Airtable merges into that record instead of making a twin.
+            outcome = self.gateway.upsert([plan.create], key="email")
+            return (outcome.created or outcome.updated)[0]
+        if plan.update is not None:
+            self.gateway.update([plan.update])
+        assert plan.current is not None and plan.current.record_id is not None
+        return plan.current.record_id
 
     # --- journaling -----------------------------------------------------------------------------
 
-    def _reject(self, token: str, kind: str, reason: str, raw: str) -> Outcome:
-        self.journal.record(token, SOURCE, kind, opt.JournalStatus.REJECTED, f"Réponse rejetée ({kind})", reason, raw)
-        log.warning("typeform %s rejected: %s", token, kind)
-        return Outcome(opt.JournalStatus.REJECTED.value, reason, token)
+    def _reject(self, reference: str, kind: str, reason: str, raw: str, replay: bool = False) -> Outcome:
+        try:
+            self._stop_if_handled(reference, replay)
+        except AlreadyHandled as exc:
+            return Outcome(Outcome.DUPLICATE, str(exc), reference)
+        self.journal.record(reference, SOURCE, kind, opt.JournalStatus.REJECTED, f"Réponse rejetée ({kind})",
+                            reason, raw)
+        log.warning("typeform %s rejected: %s", reference, kind)
+        return Outcome(opt.JournalStatus.REJECTED.value, reason, reference)
+
+    def _twins(self, token: str, kind: str, twins: TwinRecords, raw: str, replay: bool) -> Outcome:
+        reason = (f"{twins} Fusionnez-les (ou corrigez l'adresse de l'une) puis rejouez cette réponse : "
+                  "elle n'a été appliquée à aucune des deux.")
+        self.alerts.raise_once(f"doublon:{'+'.join(sorted(twins.record_ids))}",
+                               f"Fiches en double ({kind})", reason)
+        return self._reject(token, kind, reason, raw, replay)
 
     def _record_error(self, token: str, kind: str, reason: str, raw: str) -> None:
         """Best effort: with Airtable down, the entry cannot be written either; the retry will."""
         try:
+            previous = self.journal.find(token)
+            attempts = (previous.attempts or 0) + 1 if previous is not None else 1
             self.journal.record(token, SOURCE, kind, opt.JournalStatus.ERROR, f"Échec de traitement ({kind})",
-                                reason, raw)
+                                reason, raw, attempts=attempts)
         except (AirtableUnavailable, AirtableRejected):
             log.error("typeform %s: could not journal the failure", token)
+
+
+def need_records(drafts: list[mapping.NeedDraft], key: str, structure_id: str, token: str) -> list[Need]:
+    """One `Besoins` record per pupil. `Clé` (the response's token and the pupil's rank) identifies
+    it; `Référence` is what people read: initials of the structure, a few characters, the rank."""
+    prefix = "".join(word[0] for word in key.split()[:4]).upper() or "S"
+    return [Need(key=f"{token}-{n}", reference=f"{prefix}-{token[:6]}-{n}", structure=[structure_id],
+                 level=d.level, subjects=d.subjects, slots=d.slots, mode=d.mode, difficulties=d.difficulties,
+                 status=opt.NeedStatus.OPEN)
+            for n, d in enumerate(drafts, start=1)]
+
+
+def _email_is(model: type[Volunteer] | type[Structure], email: str) -> EQ:
+    return EQ(Field(model.label("email")), email)
+
+
+def _status(plan: SignUp[R]) -> opt.JournalStatus:
+    return opt.JournalStatus.DONE if plan.new else opt.JournalStatus.UPDATED
+
+
+def _sign_up_detail(plan: SignUp[R], record_id: str) -> str:
+    if plan.create is not None:
+        return f"Nouvelle inscription ({record_id})."
+    prefix = f"Fiche {record_id}" if plan.new else f"Déjà inscrit·e : fiche {record_id}"
+    if plan.update is not None:
+        labels = ", ".join(sorted(plan.update.label(n) for n in plan.update.model_fields_set - {"record_id"}
+                                  if n not in ("typeform_token", "last_response_at")))
+        return f"{prefix} mise à jour ({labels or 'réponse enregistrée'}), aucune nouvelle fiche créée."
+    if plan.stale:
+        return f"{prefix} inchangée : elle tient déjà une réponse plus récente."
+    return f"{prefix} déjà à jour de cette réponse."
 
 
 def _token_in(raw: bytes) -> str | None:
