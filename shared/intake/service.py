@@ -35,7 +35,7 @@ from shared.intake import mapping
 from shared.intake.mapping import IntakeRejected
 from shared.intake.signups import R, SignUp, TwinRecords, plan_sign_up
 from shared.journal import FINAL, Journal
-from shared.pairs import after_check_in, is_worrying
+from shared.pairs import OVER, after_check_in, alert_for, is_worrying
 from shared.settings import Settings
 from shared.text import structure_key
 
@@ -186,12 +186,8 @@ class IntakeService:
         changes = after_check_in(pair, check_in)
         if changes is not None:
             self.gateway.update([changes])
-        detail = "Point d'étape enregistré."
-        if is_worrying(check_in):
-            detail += f" Alerte : {changes.alert if changes is not None and changes.alert else 'binôme inchangé'}."
-        if changes is None:
-            detail += " Binôme inchangé (point plus ancien que le dernier, ou binôme terminé)."
-        return Applied(opt.JournalStatus.DONE, f"Point d'étape ({check_in.author or 'inconnu'})", detail)
+        return Applied(opt.JournalStatus.DONE, f"Point d'étape ({check_in.author or 'inconnu'})",
+                       check_in_detail(pair, check_in))
 
     def _write(self, plan: SignUp[R]) -> str:
         """Write what the plan says; the id of the person's record."""
@@ -245,6 +241,17 @@ def need_records(drafts: list[mapping.NeedDraft], key: str, structure_id: str, t
             for n, d in enumerate(drafts, start=1)]
 
 
+def check_in_detail(pair: Pair, check_in: CheckIn) -> str:
+    """What a check-in did, from facts that stay true on a retry (not from what was written)."""
+    assert check_in.date is not None
+    detail = "Point d'étape enregistré."
+    if pair.status in OVER:
+        return detail + f" Binôme « {pair.status} » : inchangé."
+    if pair.last_check_in is not None and check_in.date < pair.last_check_in:
+        return detail + " Point plus ancien que le dernier suivi : binôme inchangé."
+    return detail + (f" Alerte : {alert_for(check_in)}." if is_worrying(check_in) else "")
+
+
 def _email_is(model: type[Volunteer] | type[Structure], email: str) -> EQ:
     return EQ(Field(model.label("email")), email)
 
@@ -254,16 +261,12 @@ def _status(plan: SignUp[R]) -> opt.JournalStatus:
 
 
 def _sign_up_detail(plan: SignUp[R], record_id: str) -> str:
-    if plan.create is not None:
+    """What the sign-up did, from the record's durable state, so a retry says the same."""
+    if plan.new:
         return f"Nouvelle inscription ({record_id})."
-    prefix = f"Fiche {record_id}" if plan.new else f"Déjà inscrit·e : fiche {record_id}"
-    if plan.update is not None:
-        labels = ", ".join(sorted(plan.update.label(n) for n in plan.update.model_fields_set - {"record_id"}
-                                  if n not in ("typeform_token", "last_response_at")))
-        return f"{prefix} mise à jour ({labels or 'réponse enregistrée'}), aucune nouvelle fiche créée."
     if plan.stale:
-        return f"{prefix} inchangée : elle tient déjà une réponse plus récente."
-    return f"{prefix} déjà à jour de cette réponse."
+        return f"Déjà inscrit·e : fiche {record_id} inchangée, elle tient une réponse plus récente."
+    return f"Déjà inscrit·e : fiche {record_id} mise à jour avec cette réponse, aucune nouvelle fiche créée."
 
 
 def _token_in(raw: bytes) -> str | None:
