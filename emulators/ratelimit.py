@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from typing import Callable
 
 
 class SlidingWindowLimit:
@@ -43,17 +44,18 @@ class PenaltyBox:
     penalty prolongs it is not documented; this stand-in takes the stricter reading: each refused
     request starts the penalty again, so a client that keeps retrying never gets back in."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._until: dict[str, float] = {}
 
     def punish(self, key: str, seconds: float) -> None:
         with self._lock:
-            self._until[key] = time.monotonic() + seconds
+            self._until[key] = self._clock() + seconds
 
     def serving(self, key: str) -> bool:
         with self._lock:
-            return time.monotonic() < self._until.get(key, float("-inf"))
+            return self._clock() < self._until.get(key, float("-inf"))
 
     def clear(self) -> None:
         with self._lock:

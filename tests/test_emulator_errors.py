@@ -8,6 +8,7 @@ import pytest
 import requests
 from pyairtable import Api
 
+from emulators.ratelimit import PenaltyBox
 from tests.conftest import BASE_ID
 
 
@@ -176,19 +177,45 @@ def test_rate_limit_is_per_base(emulator, api, people):
     other.all()  # a sixth request within the second, but to another base
 
 
-def test_default_retry_survives_429s_without_losing_or_duplicating_writes(emulator):
-    """pyairtable's default strategy retries POSTs on 429: every write lands exactly once."""
+def test_after_a_429_the_base_is_refused_for_the_penalty(emulator, people):
+    emulator.control("POST", "/airtable/config", json={"penalty_seconds": 3600})
+    url, headers = f"{emulator.airtable_url}/v0/{BASE_ID}/People", {"Authorization": "Bearer t"}
+    emulator.fault(service="airtable", status=429)  # Airtable refuses once…
+    assert requests.get(url, headers=headers, timeout=5).status_code == 429
+    # …and keeps refusing, though no limit is reached (the test's limit is off)
+    assert [requests.get(url, headers=headers, timeout=5).status_code for _ in range(3)] == [429] * 3
+    emulator.control("POST", "/airtable/config", json={"penalty": False})
+    assert requests.get(url, headers=headers, timeout=5).status_code == 200
+
+
+def test_a_request_refused_during_the_penalty_starts_it_again():
+    now = [0.0]
+    box = PenaltyBox(clock=lambda: now[0])
+    box.punish("app1", 30)
+    now[0] = 29.0
+    assert box.serving("app1") and not box.serving("app2")
+    box.punish("app1", 30)  # what the gate does for a request refused during the penalty
+    now[0] = 58.0
+    assert box.serving("app1")
+    now[0] = 59.0
+    assert not box.serving("app1")
+
+
+def test_pyairtables_default_retries_run_into_the_penalty(emulator):
+    """pyairtable retries a 429 six times within about three seconds; against Airtable's
+    30-second penalty (here five) every retry is refused too and prolongs it: a storm that ends
+    in failure. This is why binome's gateway waits the penalty out once (`tests/test_gateway.py`)."""
     Api("t", endpoint_url=emulator.airtable_url, retry_strategy=None).base(BASE_ID).create_table(
         "Burst", [{"name": "N", "type": "number", "options": {"precision": 0}}])
     emulator.rate_limit(5)
+    emulator.control("POST", "/airtable/config", json={"penalty_seconds": 5})
     table = Api("t", endpoint_url=emulator.airtable_url).table(BASE_ID, "Burst")  # default retry
-    # One client writing as fast as it can: its backoff (0.1 + 0.2 + 0.4 + 0.8 s before the last
-    # tries) always outlasts the one-second window, so every write gets through.
-    for i in range(24):
-        table.create({"N": i})
-    emulator.rate_limit(None)
-    assert sorted(r["fields"]["N"] for r in table.all()) == list(range(24))
-    assert emulator.stats()["errors"].get("airtable 429", 0) > 0  # the retries were really exercised
+    with pytest.raises(requests.exceptions.RetryError):
+        for i in range(24):
+            table.create({"N": i})
+    assert emulator.stats()["errors"]["airtable 429"] == 6  # the first refusal and five retries
+    emulator.control("POST", "/airtable/config", json={"penalty": False, "rate_limit": None})
+    assert len(table.all()) == 5  # what got through before the limit; nothing written twice
 
 
 def test_injected_faults_apply_to_the_next_requests_only(emulator, people):

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from schemas import options as opt
 from schemas.records import Need, Structure, Volunteer
@@ -31,7 +32,7 @@ def volunteers(count: int, hours: float = 2) -> list[Volunteer]:
 
 
 def test_bulk_write_of_1000_records_costs_100_requests_and_draws_no_429(emulator, settings, base):
-    emulator.rate_limit(5)
+    emulator.control("POST", "/airtable/config", json={"rate_limit": 5, "penalty_seconds": 30})  # as Airtable
     paced = AirtableGateway(settings, pacer=RequestPacer())  # Airtable's real limit, client side
     before = emulator.stats()["requests"].get("airtable PATCH", 0)
 
@@ -47,6 +48,26 @@ def test_bulk_write_of_1000_records_costs_100_requests_and_draws_no_429(emulator
     assert (again.created, again.updated, again.unchanged) == ([], [], 1000)
     assert dict(paced.requests) == {"PATCH": 100, "GET": 10}  # ten pages read, nothing written
     assert "airtable 429" not in emulator.stats()["errors"]
+
+
+def test_a_429_costs_one_wait_of_the_penalty_not_a_storm(emulator, settings, base):
+    """Someone else bursts and draws the base's penalty; our next request is refused once, the
+    process holds every request for the penalty, and the retry goes through."""
+    penalty = 1.0
+    emulator.control("POST", "/airtable/config", json={"rate_limit": 5, "penalty_seconds": penalty})
+    paced = AirtableGateway(settings.rebuilt(BINOME_AIRTABLE_PENALTY=penalty), pacer=RequestPacer())
+    url = f"{emulator.airtable_url}/v0/{settings.AIRTABLE_BASE_ID}/Journal"
+    statuses = [requests.get(url, headers={"Authorization": "Bearer other"}, timeout=5).status_code
+                for _ in range(6)]
+    assert statuses[-1] == 429  # the other client drew the penalty
+    before = emulator.stats()["errors"]["airtable 429"]
+
+    started = time.monotonic()
+    assert paced.all(Volunteer) == []
+
+    assert time.monotonic() - started >= penalty
+    assert dict(paced.requests) == {"GET": 2} and paced.adapter.penalties == 1
+    assert emulator.stats()["errors"]["airtable 429"] - before == 1  # one refusal, no storm
 
 
 def test_sync_writes_only_the_records_and_fields_that_changed(emulator, base):
