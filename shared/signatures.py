@@ -15,10 +15,13 @@ def sign_typeform(secret: str, body: bytes) -> str:
 
 
 def verify_typeform(secret: str, body: bytes, header: str | None) -> bool:
-    return bool(header) and hmac.compare_digest(sign_typeform(secret, body).encode(), (header or "").encode())
+    """An empty secret verifies nothing: anyone can sign with an empty key."""
+    return bool(secret and header) and hmac.compare_digest(sign_typeform(secret, body).encode(),
+                                                           (header or "").encode())
 
 
 def verify_bearer(expected: str, header: str | None) -> bool:
-    """`Authorization: Bearer <secret>` for automation and scheduler calls."""
+    """`Authorization: Bearer <secret>` for automation and scheduler calls (never an empty one)."""
     scheme, _, token = (header or "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
+    return bool(expected) and scheme.lower() == "bearer" and \
+        hmac.compare_digest(token.strip().encode(), expected.encode())

@@ -58,6 +58,15 @@ def test_production_names_every_missing_variable(monkeypatch):
         assert f"{name} (manquante)" in str(excinfo.value)
 
 
+def test_production_refuses_a_penalty_shorter_than_airtables(monkeypatch):
+    monkeypatch.setenv("BINOME_ENV", "production")
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BINOME_AIRTABLE_PENALTY", "1")
+    with pytest.raises(ConfigurationError, match="BINOME_AIRTABLE_PENALTY"):
+        load_settings()
+
+
 def test_production_refuses_development_values_and_local_addresses(monkeypatch):
     monkeypatch.setenv("BINOME_ENV", "production")
     for name, value in PRODUCTION.items():
@@ -81,3 +90,35 @@ def test_production_starts_when_everything_is_set(monkeypatch):
 
 def test_every_production_variable_is_covered_by_the_fixture():
     assert set(PRODUCTION) == set(PRODUCTION_REQUIRED)
+
+
+@pytest.mark.parametrize("environment", ["local", "production"])
+def test_an_empty_verifying_secret_is_refused_in_every_environment(monkeypatch, environment):
+    monkeypatch.setenv("BINOME_ENV", environment)
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TYPEFORM_SECRET", "")
+    monkeypatch.setenv("AUTOMATION_SECRET", "  ")
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings()
+    assert "TYPEFORM_SECRET (vide)" in str(excinfo.value) and "AUTOMATION_SECRET (vide)" in str(excinfo.value)
+
+
+def test_an_empty_secret_verifies_nothing():
+    from shared.signatures import sign_typeform, verify_bearer, verify_typeform
+
+    assert not verify_bearer("", "Bearer ") and not verify_bearer("", "Bearer")
+    assert not verify_typeform("", b"{}", sign_typeform("", b"{}"))
+    assert verify_bearer("s3cret", "Bearer s3cret") and verify_typeform("k", b"{}", sign_typeform("k", b"{}"))
+
+
+def test_isolated_settings_ignore_the_environment_and_dotenv(monkeypatch, tmp_path):
+    from shared.settings import isolated_settings
+
+    monkeypatch.setenv("AIRTABLE_ENDPOINT_URL", "https://api.airtable.com")
+    monkeypatch.setenv("BINOME_EMULATOR_PORT", "18787")
+    (tmp_path / ".env").write_text("AIRTABLE_BASE_ID=appFromDotEnv0001\n")
+    settings = isolated_settings(BINOME_EMULATOR_PORT=9999)
+    assert settings.AIRTABLE_ENDPOINT_URL == "http://127.0.0.1:9999/airtable"
+    assert settings.AIRTABLE_BASE_ID == "appBinomeLocal001"
+    assert settings.rebuilt(BINOME_EMULATOR_PORT=9998).AIRTABLE_ENDPOINT_URL == "http://127.0.0.1:9998/airtable"
