@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, request
 
 from emulators.airtable.records import Records
+from emulators.docusign.api import EVERYTHING
 from emulators.faults import SERVICES
 from emulators.http import json_response
 from emulators.typeform.api import SubmissionError
@@ -52,9 +53,12 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
                 state.sendgrid.event_webhook_url = body["sendgrid_event_url"]
             if "docusign_connect_url" in body:
                 state.docusign.connect_url = body["docusign_connect_url"]
+            if "docusign_connect_include_data" in body:
+                state.docusign.connect_include_data = list(body["docusign_connect_include_data"] or [])
         return json_response({"time_scale": state.deliverer.time_scale,
                               "sendgrid_event_url": state.sendgrid.event_webhook_url,
-                              "docusign_connect_url": state.docusign.connect_url})
+                              "docusign_connect_url": state.docusign.connect_url,
+                              "docusign_connect_include_data": state.docusign.connect_include_data})
 
     @bp.route("/faults", methods=["GET", "POST", "DELETE"])
     def faults() -> Response:
@@ -120,7 +124,7 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
 
     @bp.get("/envelopes")
     def envelopes() -> Response:
-        return json_response({"envelopes": [e.summary() for e in state.docusign.envelopes.values()]})
+        return json_response({"envelopes": [e.summary(EVERYTHING) for e in state.docusign.envelopes.values()]})
 
     @bp.post("/envelopes/<envelope_id>/<action>")
     def finish_envelope(envelope_id: str, action: str) -> Response:
@@ -130,7 +134,7 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
         if envelope.status not in ("sent", "delivered"):
             return json_response({"error": f"the envelope is {envelope.status}"}, 409)
         state.docusign.transition(envelope, "completed" if action == "complete" else "declined")
-        return json_response(envelope.summary())
+        return json_response(envelope.summary(EVERYTHING))
 
     # --- Typeform -----------------------------------------------------------------------------
 
@@ -143,6 +147,17 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
         except SubmissionError as exc:
             return json_response({"error": str(exc)}, 400)
         return json_response(form)
+
+    @bp.route("/typeform/config", methods=["GET", "POST"])
+    def typeform_config() -> Response:
+        if request.method == "POST":
+            body = request.get_json(force=True) or {}
+            if "responses_lag" in body:
+                lag = body["responses_lag"]
+                state.typeform.responses_lag = float(lag) if lag is not None else None
+            if body.get("show_all_responses"):
+                state.typeform.show_all_responses()
+        return json_response({"responses_lag": state.typeform.lag()})
 
     @bp.post("/typeform/<form_id>/submit")
     def submit(form_id: str) -> Response:

@@ -9,8 +9,8 @@ import json
 
 import pytest
 import requests
-from docusign_esign import (Checkbox, EnvelopeDefinition, EnvelopesApi, RecipientViewRequest, Tabs, TemplateRole,
-                            Text)
+from docusign_esign import (Checkbox, CustomFields, EnvelopeDefinition, EnvelopesApi, RecipientViewRequest, Tabs,
+                            TemplateRole, Text, TextCustomField)
 from docusign_esign.client.api_exception import ApiException
 
 from tests.conftest import envelopes_api
@@ -33,9 +33,10 @@ def connect(emulator):
 
 
 def agreement(role: str = "Bénévole", template: str = "convention-benevole", email: str = "lea@exemple.fr",
-              status: str = "sent") -> EnvelopeDefinition:
+              status: str = "sent", reference: str = "recVolunteer00001:convention") -> EnvelopeDefinition:
     return EnvelopeDefinition(
         template_id=template, status=status, email_subject="Votre convention bénévole",
+        custom_fields=CustomFields(text_custom_fields=[TextCustomField(name="binome", value=reference, show="false")]),
         template_roles=[TemplateRole(
             role_name=role, name="Léa Martin", email=email, client_user_id="recVolunteer00001",
             tabs=Tabs(text_tabs=[Text(tab_label="prenom", value="Léa")],
@@ -46,7 +47,8 @@ def signature_of(body: bytes) -> str:
     return base64.b64encode(hmac.new(CONNECT_KEY.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def test_create_get_and_sign_through_the_recipient_view(envelopes, connect):
+def test_create_get_and_sign_through_the_recipient_view(envelopes, connect, emulator):
+    emulator.control("POST", "/config", json={"docusign_connect_include_data": ["recipients", "tabs"]})
     summary = envelopes.create_envelope(ACCOUNT, envelope_definition=agreement())
     assert summary.status == "sent" and summary.uri == f"/envelopes/{summary.envelope_id}"
     envelope = envelopes.get_envelope(ACCOUNT, summary.envelope_id)
@@ -74,6 +76,51 @@ def test_create_get_and_sign_through_the_recipient_view(envelopes, connect):
     signer = completed["recipients"]["signers"][0]
     assert (completed["status"], signer["status"], signer["clientUserId"]) == ("completed", "completed", "recVolunteer00001")
     assert signer["tabs"]["textTabs"] == [{"tabLabel": "prenom", "value": "Léa"}]
+
+
+def test_connect_carries_no_envelope_summary_unless_configured(envelopes, connect, emulator):
+    summary = envelopes.create_envelope(ACCOUNT, envelope_definition=agreement())
+    emulator.control("POST", f"/envelopes/{summary.envelope_id}/complete")
+    events = connect.wait_for(3)
+    assert all("envelopeSummary" not in e.json()["data"] for e in events)
+    assert [e.json()["data"]["envelopeId"] for e in events] == [summary.envelope_id] * 3
+
+
+def test_recipients_tabs_and_custom_fields_only_when_asked(envelopes):
+    summary = envelopes.create_envelope(ACCOUNT, envelope_definition=agreement())
+    plain = envelopes.get_envelope(ACCOUNT, summary.envelope_id)
+    assert plain.recipients is None and plain.custom_fields is None
+    full = envelopes.get_envelope(ACCOUNT, summary.envelope_id, include="recipients,tabs,custom_fields")
+    [signer] = full.recipients.signers
+    assert (signer.client_user_id, signer.tabs.text_tabs[0].value) == ("recVolunteer00001", "Léa")
+    assert [(f.name, f.value) for f in full.custom_fields.text_custom_fields] == [("binome", "recVolunteer00001:convention")]
+    recipients = envelopes.list_recipients(ACCOUNT, summary.envelope_id)
+    assert recipients.signers[0].email == "lea@exemple.fr" and recipients.signers[0].tabs is None
+    assert envelopes.list_recipients(ACCOUNT, summary.envelope_id, include_tabs="true").signers[0].tabs is not None
+
+
+def test_envelopes_are_found_by_custom_field(envelopes):
+    mine = envelopes.create_envelope(ACCOUNT, envelope_definition=agreement(reference="recA:convention"))
+    envelopes.create_envelope(ACCOUNT, envelope_definition=agreement(reference="recB:convention"))
+    found = envelopes.list_status_changes(ACCOUNT, from_date="2020-01-01", custom_field="binome=recA:convention")
+    assert [e.envelope_id for e in found.envelopes] == [mine.envelope_id]
+    none = envelopes.list_status_changes(ACCOUNT, from_date="2020-01-01", custom_field="binome=recC:convention")
+    assert not none.envelopes and none.result_set_size == "0"
+    with pytest.raises(ApiException) as excinfo:
+        envelopes.list_status_changes(ACCOUNT, custom_field="binome=recA:convention")  # no from_date
+    assert json.loads(excinfo.value.body)["errorCode"] == "INVALID_REQUEST_PARAMETER"
+
+
+def test_a_recipient_view_needs_a_sent_envelope(envelopes, emulator):
+    draft = envelopes.create_envelope(ACCOUNT, envelope_definition=agreement(status="created"))
+    done = envelopes.create_envelope(ACCOUNT, envelope_definition=agreement())
+    emulator.control("POST", f"/envelopes/{done.envelope_id}/complete")
+    for envelope_id in (draft.envelope_id, done.envelope_id):
+        with pytest.raises(ApiException) as excinfo:
+            envelopes.create_recipient_view(ACCOUNT, envelope_id, recipient_view_request=RecipientViewRequest(
+                return_url="http://127.0.0.1:9/", authentication_method="none", email="lea@exemple.fr",
+                user_name="Léa Martin", client_user_id="recVolunteer00001"))
+        assert json.loads(excinfo.value.body)["errorCode"] == "ENVELOPE_INVALID_STATUS"
 
 
 def test_decline_from_the_control_endpoint(envelopes, connect, emulator):

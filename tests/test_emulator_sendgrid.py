@@ -71,6 +71,10 @@ def test_dynamic_template_needs_no_content(client, emulator):
      "personalizations"),
     (lambda b: b.update({"template_id": "not-a-template"}), "template_id"),
     (lambda b: b.update({"custom_args": {"k": "x" * 10_001}}), "custom_args"),
+    (lambda b: b.update({"custom_args": {"attempt": 2}}), "custom_args"),
+    (lambda b: b["personalizations"][0].update({"custom_args": {"ok": True}}), "personalizations.0.custom_args"),
+    (lambda b: b["personalizations"][0].update({"cc": [{"email": b["personalizations"][0]["to"][0]["email"].upper()}]}),
+     "personalizations.0.cc"),
 ])
 def test_invalid_requests_get_sendgrids_error_shape(client, emulator, change, field):
     body = welcome().get()

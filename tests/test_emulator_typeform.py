@@ -48,6 +48,8 @@ class Typeform:
 
 @pytest.fixture
 def typeform(emulator) -> Typeform:
+    """The Responses API without its lag (these tests are about listing; the lag has its own)."""
+    emulator.control("POST", "/typeform/config", json={"responses_lag": 0})
     return Typeform(f"{emulator.url}/typeform")
 
 
@@ -170,6 +172,16 @@ def test_invalid_submissions_can_be_forced_for_tests(emulator, form):
     assert response.status_code == 201
     answers = response.json()["payload"]["form_response"]["answers"]
     assert {"type": "email", "email": "pas-une-adresse"}.items() <= answers[2].items()
+
+
+def test_the_responses_api_lags_behind_the_webhook(emulator, typeform, form):
+    emulator.control("POST", "/typeform/config", json={"responses_lag": 3600})
+    token = submit(emulator, form["id"], ANSWERS).json()["token"]
+    assert typeform.call("GET", f"/forms/{form['id']}/responses").json()["items"] == []
+    emulator.control("POST", "/typeform/config", json={"show_all_responses": True})
+    assert [i["token"] for i in typeform.call("GET", f"/forms/{form['id']}/responses").json()["items"]] == [token]
+    emulator.control("POST", "/typeform/config", json={"responses_lag": None})  # the default: a nominal minute
+    assert emulator.control("GET", "/typeform/config")["responses_lag"] == pytest.approx(60 * 1e-4)
 
 
 def test_responses_api_pages_and_filters(emulator, typeform, form):

@@ -32,9 +32,12 @@ def call_function(live, body, secret: str | None = None) -> requests.Response:
 
 
 def unplug_webhooks(live) -> None:
+    """Responses reach binome only through `reconcile`, which lists them at once (the lag of the
+    Responses API has a test of its own)."""
     for kind in ("volunteer", "structure", "checkin"):
         requests.delete(f"{live.settings.TYPEFORM_API_URL}/forms/{live.form_id(kind)}/webhooks/binome",
                         headers={"Authorization": "Bearer t"}, timeout=5).raise_for_status()
+    live.control("POST", "/typeform/config", json={"responses_lag": 0})
 
 
 def test_reconcile_processes_what_the_webhook_never_delivered(live):
@@ -64,6 +67,28 @@ def test_reconcile_after_an_outage_lands_each_response_exactly_once(live):
     assert len(live.gateway.all(Volunteer)) == 1
     [entry] = journal(live)
     assert entry.status == "Traité"
+
+
+def test_a_response_the_api_lists_late_is_caught_by_the_overlap(live):
+    """The Responses API lists a response minutes after the webhook would have delivered it. A run
+    that did not see it moves the watermark past it; the next run lists again from a little before
+    the watermark — as far back as the lag — and catches it. Without that overlap it is lost."""
+    unplug_webhooks(live)
+    live.control("POST", "/typeform/config", json={"responses_lag": 3600})
+    late = live.submit("volunteer", {**VOLUNTEER, "email": "tard@exemple.fr"},
+                       submitted_at="2020-11-02T17:25:00Z")["token"]
+    live.control("POST", "/typeform/config", json={"responses_lag": 0})
+    live.submit("volunteer", VOLUNTEER, submitted_at="2020-11-02T17:30:00Z")
+    first = by_form(run_reconcile(live))[live.form_id("volunteer")]
+    assert first.processed == {"Traité": 1}  # the late one is not listed yet
+
+    live.control("POST", "/typeform/config", json={"show_all_responses": True})
+    without_overlap = live.settings.rebuilt(BINOME_TYPEFORM_LAG=0)
+    report = reconcile(bootstrap.intake(), TypeformClient(live.settings), without_overlap)
+    assert by_form(report)[live.form_id("volunteer")].processed == {}  # missed: 17:25 is before 17:29
+    by_form(run_reconcile(live))  # the configured lag: ten minutes back
+    assert Journal(live.gateway).find(late).status == "Traité"
+    assert {v.email for v in live.gateway.all(Volunteer)} == {"tard@exemple.fr", "lea.martin@exemple.fr"}
 
 
 def test_reconcile_keeps_a_watermark(live):

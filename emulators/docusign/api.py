@@ -1,10 +1,14 @@
 """The local DocuSign eSignature REST API (v2.1) under `/docusign/restapi`, and its signing page.
 
-Envelopes are created from the configured templates with `templateRoles` and prefilled tabs;
-embedded signing goes through a one-time recipient-view URL to a local page with « Signer » and
-« Refuser » buttons. Every status change is pushed as Connect JSON SIM events, signed with
-`X-DocuSign-Signature-1` (base64 HMAC-SHA256 of the body with the Connect key, used as-is) and
-retried until acknowledged.
+Envelopes are created from the configured templates with `templateRoles`, prefilled tabs and
+text custom fields; they can be listed by custom field (`list_status_changes`, which needs a
+`from_date`, as DocuSign does). `GET …/envelopes/{id}` answers recipients, tabs and custom fields
+only when `include` asks for them, as does `…/recipients` for tabs (`include_tabs`). Embedded
+signing goes through a one-time recipient-view URL, only for an envelope that is sent or
+delivered, to a local page with « Signer » and « Refuser » buttons. Every status change is pushed
+as Connect JSON SIM events, signed with `X-DocuSign-Signature-1` (base64 HMAC-SHA256 of the body
+with the Connect key, used as-is) and retried until acknowledged; `envelopeSummary` is in them only
+when the Connect configuration's `includeData` asks for it (a fresh configuration does not).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from emulators.faults import FaultBoard
 from emulators.http import apply_fault, bearer_token, json_response
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+INCLUDES = {"recipients", "tabs", "custom_fields"}
+EVERYTHING = frozenset(INCLUDES)
 VIEW_TTL_SECONDS = 300  # recipient views work once, for about five minutes
 CONNECT_RETRY_DELAYS = [60, 300, 900, 3600, 3600 * 4, 3600 * 12, 3600 * 24]
 
@@ -61,22 +67,33 @@ class Envelope:
     tabs: dict[str, Any]
     created: str
     history: list[dict[str, str]] = field(default_factory=list)
+    custom_fields: dict[str, str] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, include: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+        """The envelope as the API answers it; recipients, tabs and custom fields only when asked."""
         dates = {f"{h['status']}DateTime": h["at"] for h in self.history}
-        return {
+        summary: dict[str, Any] = {
             "envelopeId": self.id, "status": self.status, "emailSubject": self.subject,
             "templateId": self.template.id, "createdDateTime": self.created,
             "statusChangedDateTime": self.history[-1]["at"] if self.history else self.created,
             "uri": f"/envelopes/{self.id}",
             **dates,
-            "recipients": {"signers": [{
-                "recipientId": "1", "roleName": self.template.role, "name": self.signer["name"],
-                "email": self.signer["email"], "status": self.signer["status"],
-                **({"clientUserId": self.signer["clientUserId"]} if self.signer.get("clientUserId") else {}),
-                "tabs": self.tabs,
-            }]},
         }
+        if "recipients" in include:
+            summary["recipients"] = self.recipients("tabs" in include)
+        if "custom_fields" in include:
+            summary["customFields"] = {"textCustomFields": [
+                {"fieldId": str(n), "name": name, "value": value, "show": "false", "required": "false"}
+                for n, (name, value) in enumerate(self.custom_fields.items(), start=1)]}
+        return summary
+
+    def recipients(self, with_tabs: bool) -> dict[str, Any]:
+        signer = {"recipientId": "1", "roleName": self.template.role, "name": self.signer["name"],
+                  "email": self.signer["email"], "status": self.signer["status"],
+                  **({"clientUserId": self.signer["clientUserId"]} if self.signer.get("clientUserId") else {})}
+        if with_tabs:
+            signer["tabs"] = self.tabs
+        return {"signers": [signer], "recipientCount": "1"}
 
 
 class DocuSignState:
@@ -87,6 +104,7 @@ class DocuSignState:
         self.templates = {t.id: t for t in templates}
         self.connect_key = connect_key
         self.connect_url = connect_url
+        self.connect_include_data: list[str] = []  # the Connect configuration's `includeData`
         self.public_url = public_url
         self.envelopes: dict[str, Envelope] = {}
         self.views: dict[str, tuple[str, str, float]] = {}  # token -> envelope id, return url, expiry
@@ -121,7 +139,8 @@ class DocuSignState:
     def _notify(self, envelope: Envelope, event: str) -> None:
         if not self.connect_url:
             return
-        summary = envelope.summary()
+        include = set(self.connect_include_data) & INCLUDES
+        summary = envelope.summary(include) if self.connect_include_data else None
 
         def render(attempt: int) -> tuple[bytes, dict[str, str]]:
             payload = {
@@ -131,7 +150,7 @@ class DocuSignState:
                 "data": {"accountId": envelope.account_id, "userId": "00000000-0000-0000-0000-0000000000aa",
                          "envelopeId": envelope.id,
                          **({"recipientId": "1"} if event.startswith("recipient-") else {}),
-                         "envelopeSummary": summary},
+                         **({"envelopeSummary": summary} if summary is not None else {})},
             }
             body = json.dumps(payload, ensure_ascii=False).encode()
             return body, {"Content-Type": "application/json", "X-Authorization-Digest": "HMACSHA256",
@@ -145,6 +164,7 @@ class DocuSignState:
         with self.lock:
             self.envelopes.clear()
             self.views.clear()
+            self.connect_include_data = []
             self.documents.clear("docusign_envelopes")
 
 
@@ -183,12 +203,16 @@ def docusign_blueprint(state: DocuSignState, faults: FaultBoard) -> Blueprint:
         if not EMAIL.match(str(role.get("email", ""))):
             return docusign_error("INVALID_EMAIL_ADDRESS_FOR_RECIPIENT",
                                   "The email address for the recipient is invalid.")
+        custom = ((body.get("customFields") or {}).get("textCustomFields")) or []
+        if not all(isinstance(f, dict) and f.get("name") for f in custom):
+            return docusign_error("INVALID_REQUEST_PARAMETER", "Each custom field needs a name.")
         envelope = Envelope(
             id=str(uuid.uuid4()), account_id=account_id, template=template,
             subject=body.get("emailSubject") or template.name, status="created",
             signer={"name": role["name"], "email": role["email"], "clientUserId": role.get("clientUserId"),
                     "status": "created"},
-            tabs=role.get("tabs") or {}, created=now_iso())
+            tabs=role.get("tabs") or {}, created=now_iso(),
+            custom_fields={str(f["name"]): str(f.get("value", "")) for f in custom})
         state.save(envelope)
         if body["status"] == "sent":
             envelope.signer["status"] = "sent"
@@ -206,13 +230,46 @@ def docusign_blueprint(state: DocuSignState, faults: FaultBoard) -> Blueprint:
     @bp.get("/restapi/v2.1/accounts/<account_id>/envelopes/<envelope_id>")
     def get_envelope(account_id: str, envelope_id: str) -> Response:
         envelope = envelope_of(account_id, envelope_id)
-        return envelope if isinstance(envelope, Response) else json_response(envelope.summary())
+        if isinstance(envelope, Response):
+            return envelope
+        return json_response(envelope.summary(requested_includes()))
+
+    @bp.get("/restapi/v2.1/accounts/<account_id>/envelopes/<envelope_id>/recipients")
+    def list_recipients(account_id: str, envelope_id: str) -> Response:
+        envelope = envelope_of(account_id, envelope_id)
+        if isinstance(envelope, Response):
+            return envelope
+        return json_response(envelope.recipients(request.args.get("include_tabs", "false").lower() == "true"))
+
+    @bp.get("/restapi/v2.1/accounts/<account_id>/envelopes")
+    def list_status_changes(account_id: str) -> Response:
+        """Envelopes changed since `from_date` (required unless ids are given), optionally those
+        whose custom field has a value (`custom_field=name=value`) or in some `status`es."""
+        ids = [i for i in request.args.get("envelope_ids", "").split(",") if i]
+        if not request.args.get("from_date") and not ids:
+            return docusign_error("INVALID_REQUEST_PARAMETER", "The request contained at least one invalid "
+                                  "parameter. Query parameter 'from_date' must be set to a valid DateTime, or "
+                                  "'envelope_ids' or 'transaction_ids' must be specified.")
+        name, _, value = request.args.get("custom_field", "").partition("=")
+        statuses = {s for s in request.args.get("status", "").split(",") if s}
+        with state.lock:
+            found = [e for e in state.envelopes.values() if e.account_id == account_id
+                     and (not ids or e.id in ids) and (not name or e.custom_fields.get(name) == value)
+                     and (not statuses or e.status in statuses)]
+        include = requested_includes()
+        return json_response({"envelopes": [e.summary(include) for e in found], "resultSetSize": str(len(found)),
+                              "totalSetSize": str(len(found)), "startPosition": "0",
+                              "endPosition": str(max(len(found) - 1, 0))})
 
     @bp.post("/restapi/v2.1/accounts/<account_id>/envelopes/<envelope_id>/views/recipient")
     def recipient_view(account_id: str, envelope_id: str) -> Response:
         envelope = envelope_of(account_id, envelope_id)
         if isinstance(envelope, Response):
             return envelope
+        if envelope.status not in ("sent", "delivered"):
+            # DocuSign's exact code here is not documented; the refusal itself is.
+            return docusign_error("ENVELOPE_INVALID_STATUS",
+                                  f"The envelope is {envelope.status}: a recipient view needs it sent or delivered.")
         body = request.get_json(silent=True) or {}
         signer = envelope.signer
         if (body.get("clientUserId") != signer.get("clientUserId") or not signer.get("clientUserId")
@@ -243,6 +300,10 @@ def docusign_blueprint(state: DocuSignState, faults: FaultBoard) -> Blueprint:
         return Response(signing_html(envelope, token), mimetype="text/html")
 
     return bp
+
+
+def requested_includes() -> set[str]:
+    return {part.strip() for part in request.args.get("include", "").split(",")} & INCLUDES
 
 
 def page(title: str, body: str) -> str:

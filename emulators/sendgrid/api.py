@@ -134,14 +134,23 @@ def validate(body: dict[str, Any]) -> list[dict[str, Any]]:
             problems.append(error("The to array is required for all personalization objects, and must have at "
                                   "least one email object with a valid email address.", f"personalizations.{i}.to"))
             continue
+        seen: set[str] = set()
         for kind in ("to", "cc", "bcc"):
             for j, address in enumerate(p.get(kind) or []):
                 recipients += 1
                 where = f"personalizations.{i}.{kind}.{j}"
                 if not isinstance(address, dict) or not EMAIL.match(str(address.get("email", ""))):
                     problems.append(error("Does not contain a valid address.", f"{where}.email"))
-                elif any(c in (address.get("name") or "") for c in ";,"):
+                    continue
+                if any(c in (address.get("name") or "") for c in ";,"):
                     problems.append(error("The name of a recipient cannot contain ';' or ','.", f"{where}.name"))
+                folded = str(address["email"]).lower()
+                if folded in seen:
+                    problems.append(error("Each email address in the personalization block should be unique "
+                                          "between to, cc, and bcc. We found the first duplicate instance of "
+                                          f"[{address['email']}] in the personalizations.{i}.{kind} field.",
+                                          f"personalizations.{i}.{kind}"))
+                seen.add(folded)
     if recipients > MAX_RECIPIENTS:
         problems.append(error(f"The total number of recipients must be no more than {MAX_RECIPIENTS}.",
                               "personalizations"))
@@ -167,9 +176,14 @@ def validate(body: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(categories, list) or len(categories) > MAX_CATEGORIES or \
             any(not isinstance(c, str) or len(c) > 255 for c in categories):
         problems.append(error(f"Up to {MAX_CATEGORIES} categories of at most 255 characters.", "categories"))
-    custom_args = [body.get("custom_args") or {}] + [p.get("custom_args") or {} for p in personalizations
-                                                     if isinstance(p, dict)]
-    if sum(len(json.dumps(a)) for a in custom_args) > MAX_CUSTOM_ARGS_BYTES:
+    custom_args = [("custom_args", body.get("custom_args") or {})] + [
+        (f"personalizations.{i}.custom_args", p.get("custom_args") or {})
+        for i, p in enumerate(personalizations) if isinstance(p, dict)]
+    for where, args in custom_args:
+        if not isinstance(args, dict) or any(not isinstance(v, str) for v in args.values()):
+            problems.append(error("Invalid type. Expected: string, given: a custom_args value that is not a string.",
+                                  where))
+    if sum(len(json.dumps(a)) for _, a in custom_args) > MAX_CUSTOM_ARGS_BYTES:
         problems.append(error("The custom_args must total less than 10,000 bytes.", "custom_args"))
     return problems
 

@@ -6,6 +6,10 @@ timestamps), stored for the Responses API and delivered to the form's webhooks, 
 `Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, raw body)>`, with Typeform's retries:
 every 2–3 minutes for up to 10 hours after 429/408/503/423, backoff of 5, 10, 20, 60, 120 minutes
 after other failures, and the webhook disabled at once on 404 or 410.
+
+The Responses API can lag behind the webhook: a response is listed only `responses_lag` seconds
+after it arrived. Typeform does not say by how much; the stand-in takes a minute (compressed like
+its other delays) rather than none, the stricter choice, so `reconcile` is tested against it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 import secrets
 import string
 import threading
+import time
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -42,6 +47,7 @@ SLOW_DOWN_STATUSES = {429, 408, 503, 423}
 SLOW_DOWN_INTERVAL = 150  # seconds: "every 2-3 minutes"
 SLOW_DOWN_WINDOW = 10 * 3600
 BACKOFF = [5 * 60, 10 * 60, 20 * 60, 60 * 60, 120 * 60]
+RESPONSES_LAG = 60  # nominal seconds before a response shows in the Responses API
 
 
 def random_id(length: int) -> str:
@@ -85,6 +91,8 @@ class TypeformState:
         self.forms: dict[str, dict[str, Any]] = {}
         self.webhooks: dict[str, dict[str, dict[str, Any]]] = {}
         self.responses: dict[str, list[dict[str, Any]]] = {}
+        self.visible_at: dict[str, float] = {}  # token -> when the Responses API lists it (wall clock)
+        self.responses_lag: float | None = None  # real seconds; None: the nominal lag, compressed
         self.lock = threading.RLock()
         for form_id, form in documents.load("typeform_forms"):
             self.forms[form_id] = form
@@ -93,12 +101,24 @@ class TypeformState:
             self.webhooks.setdefault(hook["form_id"], {})[hook["tag"]] = hook
         for _, stored in documents.load("typeform_responses"):
             self.responses.setdefault(stored["form_id"], []).append(stored["item"])
+            self.visible_at[stored["item"]["token"]] = stored.get("visible_at", 0.0)
+
+    def lag(self) -> float:
+        return self.responses_lag if self.responses_lag is not None else RESPONSES_LAG * self.deliverer.time_scale
+
+    def show_all_responses(self) -> None:
+        """Let the Responses API list every response now (tests, after a lag they set up)."""
+        with self.lock:
+            for token in self.visible_at:
+                self.visible_at[token] = 0.0
 
     def reset(self) -> None:
         with self.lock:
             self.forms.clear()
             self.webhooks.clear()
             self.responses.clear()
+            self.visible_at.clear()
+            self.responses_lag = None
             for collection in ("typeform_forms", "typeform_webhooks", "typeform_responses"):
                 self.documents.clear(collection)
 
@@ -198,9 +218,12 @@ class TypeformState:
         }
         payload = {"event_id": ulid(), "event_type": "form_response", "form_response": form_response}
         item = response_item(form_response)
+        visible_at = time.time() + self.lag()
         with self.lock:
             self.responses[form_id].append(item)
-            self.documents.put("typeform_responses", token, {"form_id": form_id, "item": item})
+            self.visible_at[token] = visible_at
+            self.documents.put("typeform_responses", token, {"form_id": form_id, "item": item,
+                                                             "visible_at": visible_at})
             hooks = [h for h in self.webhooks[form_id].values()
                      if h["enabled"] and h["event_types"].get("form_response", True)]
         for hook in hooks:
@@ -231,8 +254,10 @@ class TypeformState:
         page_size = int(args.get("page_size", 25))
         if not 1 <= page_size <= 1000:
             raise SubmissionError("page_size must be between 1 and 1000")
+        now = time.time()
         with self.lock:
-            ordered = sorted(enumerate(self.responses[form_id]), key=lambda p: (p[1]["submitted_at"], p[0]))
+            listed = [item for item in self.responses[form_id] if self.visible_at.get(item["token"], 0.0) <= now]
+            ordered = sorted(enumerate(listed), key=lambda p: (p[1]["submitted_at"], p[0]))
         position = {item["token"]: rank for rank, (_, item) in enumerate(ordered)}
         items = [item for _, item in ordered]
         if args.get("before") in position:
