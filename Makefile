@@ -15,7 +15,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 demo: $(STAMP)
 	$(PY) -m local.demo
 
+# Types first (mypy --strict on the library, the functions, the schemas and the commands), then the suite.
 test: $(STAMP) browser
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 # The console's browser test drives Debian's Chromium (never a downloaded browser build).

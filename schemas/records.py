@@ -7,7 +7,7 @@ import time instead of at the first write.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -42,7 +42,7 @@ class AirtableRecord(BaseModel):
         return base.field_label(cls.table_key, attribute)
 
     @classmethod
-    def from_airtable(cls, record: dict[str, Any]) -> "AirtableRecord":
+    def from_airtable(cls, record: Mapping[str, Any]) -> Self:
         return cls.model_validate({**record["fields"], "id": record["id"]})
 
     @field_validator("*", mode="after")
@@ -71,7 +71,7 @@ class Volunteer(AirtableRecord):
     town: str = ""
     levels: list[opt.Level] = []
     subjects: list[opt.Subject] = []
-    slots: list[opt.Slot] = []  # type: ignore[valid-type]
+    slots: list[opt.Slot] = []
     mode: opt.Mode | None = None
     capacity: int | None = None
     hours_per_week: float | None = None
@@ -123,7 +123,7 @@ class Need(AirtableRecord):
     level: opt.Level | None = None
     subjects: list[opt.Subject] = []
     difficulties: str = ""
-    slots: list[opt.Slot] = []  # type: ignore[valid-type]
+    slots: list[opt.Slot] = []
     mode: opt.Mode | None = None
     status: opt.NeedStatus | None = None
     suggested_mentors: list[RecordId] = []

@@ -7,6 +7,7 @@ import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shared.text import fold
 
@@ -23,9 +24,10 @@ class Commune:
 
 
 @functools.lru_cache(maxsize=1)
-def _table() -> dict[str, list[list]]:
+def _table() -> dict[str, list[list[Any]]]:
     with gzip.open(POSTCODES_FILE, "rt", encoding="utf-8") as source:
-        return json.load(source)
+        table: dict[str, list[list[Any]]] = json.load(source)
+    return table
 
 
 def communes(postcode: str) -> list[Commune]:

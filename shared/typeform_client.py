@@ -35,21 +35,21 @@ class TypeformClient:
 
     def form(self, form_id: str) -> dict[str, Any] | None:
         response = self._call("GET", f"/forms/{form_id}")
-        return None if response.status_code == 404 else response.json()
+        return None if response.status_code == 404 else _object(response)
 
     def create_form(self, definition: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/forms", json=definition).json()
+        return _object(self._call("POST", "/forms", json=definition))
 
     def replace_form(self, form_id: str, definition: dict[str, Any]) -> dict[str, Any]:
         response = self._call("PUT", f"/forms/{form_id}", json=definition)
         if response.status_code == 404:
             raise TypeformError(f"Formulaire {form_id} introuvable")
-        return response.json()
+        return _object(response)
 
     def put_webhook(self, form_id: str, tag: str, url: str, secret: str, verify_ssl: bool) -> dict[str, Any]:
-        return self._call("PUT", f"/forms/{form_id}/webhooks/{tag}", json={
+        return _object(self._call("PUT", f"/forms/{form_id}/webhooks/{tag}", json={
             "url": url, "enabled": True, "secret": secret, "verify_ssl": verify_ssl,
-            "event_types": {"form_response": True}}).json()
+            "event_types": {"form_response": True}}))
 
     def responses(self, form_id: str, since: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
         """Every completed response since `since`, newest first, page after page."""
@@ -65,3 +65,14 @@ class TypeformClient:
             if len(items) < PAGE_SIZE:
                 return
             params["before"] = items[-1]["token"]
+
+
+def _object(response: requests.Response) -> dict[str, Any]:
+    """The JSON object of an answer; anything else is Typeform failing us."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise TypeformError(f"Typeform a répondu {response.status_code} sans objet JSON")
+    return body

@@ -20,6 +20,7 @@ def test_typeform_sendgrid_and_docusign_state_survive_a_restart(tmp_path):
     db = str(tmp_path / "emulators.sqlite3")
     with BackgroundServer(create_app(db_path=db)) as server:
         requests.put(f"{server.url}/_emulator/typeform/forms/benevoles", json=FORM, timeout=5).raise_for_status()
+        requests.post(f"{server.url}/_emulator/typeform/config", json={"responses_lag": 0}, timeout=5)
         requests.put(f"{server.url}/typeform/forms/benevoles/webhooks/binome", headers=AUTH, timeout=5,
                      json={"url": "http://127.0.0.1:9/hook", "enabled": False}).raise_for_status()
         token = requests.post(f"{server.url}/_emulator/typeform/benevoles/submit", json={"answers": ANSWERS},

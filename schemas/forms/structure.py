@@ -1,13 +1,15 @@
 """The structure form: who the structure is (`Structures`), then one block of questions per pupil
 in need, each becoming a `Besoins` record (a reference, never the pupil's name)."""
 
+from typing import Any
+
 from schemas import options as opt
 from schemas.forms.common import choice, question
 
 MAX_PUPILS = 5
 
 
-def pupil_block(n: int) -> list[dict]:
+def pupil_block(n: int) -> list[dict[str, Any]]:
     return [
         choice(f"pupil_{n}_level", f"Élève {n} : niveau", opt.Level, required=False),
         choice(f"pupil_{n}_subjects", f"Élève {n} : matières à travailler", opt.Subject, multiple=True, required=False),

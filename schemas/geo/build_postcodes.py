@@ -20,12 +20,13 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 OUTPUT = Path(__file__).with_name("postcodes.json.gz")
 
 
-def build(communes: list[dict]) -> dict[str, list[list]]:
-    by_postcode: dict[str, list[list]] = defaultdict(list)
+def build(communes: list[dict[str, Any]]) -> dict[str, list[list[Any]]]:
+    by_postcode: dict[str, list[list[Any]]] = defaultdict(list)
     for commune in communes:
         if commune.get("type") != "commune-actuelle":
             continue  # delegated and associated communes share their parent's postcodes

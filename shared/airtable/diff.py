@@ -7,7 +7,7 @@ are compared, so a partial record (say, only `status`) never clears the columns 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generic, Sequence, TypeVar
+from typing import Any, Generic, Sequence, TypeVar, cast
 
 from schemas.records import AirtableRecord
 
@@ -29,7 +29,10 @@ def changed_attributes(desired: AirtableRecord, current: AirtableRecord) -> set[
 
 def partial(record: R, attributes: set[str], record_id: str | None) -> R:
     """A record that names only `attributes` (taken from `record`), addressed to `record_id`."""
-    return type(record)(record_id=record_id, **{name: getattr(record, name) for name in attributes})
+    values = {name: getattr(record, name) for name in attributes}
+    # built from values the record already validated; the plugin types model_construct per class
+    return cast(R, type(record).model_construct(_fields_set={"record_id", *attributes}, record_id=record_id,
+                                                **values))
 
 
 def changes_to(desired: R, current: R) -> R | None:

@@ -142,16 +142,16 @@ class AirtableGateway:
         if max_records is not None:
             options["max_records"] = max_records
         with translate_errors():
-            return [model.from_airtable(r) for r in self.table(model).all(**options)]  # type: ignore[misc]
+            return [model.from_airtable(r) for r in self.table(model).all(**options)]
 
     def first(self, model: type[R], formula: str | Formula) -> R | None:
         with translate_errors():
             found = self.table(model).first(formula=formula)
-        return model.from_airtable(found) if found else None  # type: ignore[return-value]
+        return model.from_airtable(found) if found else None
 
     def get(self, model: type[R], record_id: str) -> R:
         with translate_errors():
-            return model.from_airtable(self.table(model).get(record_id))  # type: ignore[return-value]
+            return model.from_airtable(self.table(model).get(record_id))
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -161,7 +161,7 @@ class AirtableGateway:
         model = type(records[0])
         with translate_errors():
             created = self.table(model).batch_create([r.to_fields() for r in records])
-        return [model.from_airtable(r) for r in created]  # type: ignore[misc]
+        return [model.from_airtable(r) for r in created]
 
     def update(self, records: Sequence[R]) -> list[R]:
         """Write the attributes set on each record, which carries its `record_id`: a partial
@@ -172,7 +172,7 @@ class AirtableGateway:
         changes = [{"id": r.record_id, "fields": r.to_fields()} for r in records]
         with translate_errors():
             updated = self.table(model).batch_update(changes)  # type: ignore[arg-type]
-        return [model.from_airtable(r) for r in updated]  # type: ignore[misc]
+        return [model.from_airtable(r) for r in updated]
 
     def upsert(self, records: Sequence[R], key: str) -> UpsertOutcome:
         """Create or update by `key` in one request per 10 records, without reading first."""
@@ -198,8 +198,8 @@ class AirtableGateway:
         plan = plan_sync(desired, existing, key)
         created = self.create(plan.creates)
         updated = self.update(plan.updates)
-        return SyncOutcome([r.record_id for r in created], [r.record_id for r in updated],  # type: ignore[misc]
-                           plan.unchanged)
+        return SyncOutcome([r.record_id for r in created if r.record_id],
+                           [r.record_id for r in updated if r.record_id], plan.unchanged)
 
 
 @contextlib.contextmanager

@@ -38,23 +38,12 @@ class IntakeRejected(BinomeError):
 
 
 @dataclass
-class NeedDraft:
-    """One pupil's need, before it has a reference and a structure."""
-
-    level: str
-    subjects: list[str]
-    slots: list[str]
-    mode: str
-    difficulties: str = ""
-
-
-@dataclass
 class Mapped:
     """A mapped response: its records, and notes on optional answers that had to be dropped."""
 
     record: Any
     notes: list[str] = field(default_factory=list)
-    needs: list[NeedDraft] = field(default_factory=list)
+    needs: list[Need] = field(default_factory=list)  # one per pupil, without structure or reference yet
 
 
 def titles(spec: FormSpec) -> dict[str, str]:
@@ -195,7 +184,7 @@ def map_structure(response: FormResponse, spec: FormSpec) -> Mapped:
     return Mapped(structure, notes, needs)
 
 
-def pupil_need(values: dict[str, Any], each: dict[str, dict[str, Any]], n: int) -> NeedDraft:
+def pupil_need(values: dict[str, Any], each: dict[str, dict[str, Any]], n: int) -> Need:
     attributes: dict[str, Any] = {}
     for name, how in each.items():
         ref = how["ref"].format(n=n)
@@ -206,11 +195,10 @@ def pupil_need(values: dict[str, Any], each: dict[str, dict[str, Any]], n: int) 
             continue
         attributes[name] = read(value, how, f"élève {n} : {name}")
     try:
-        checked = build(Need, attributes)  # the options, checked against the base's vocabularies
+        need: Need = build(Need, attributes)  # the options, checked against the base's vocabularies
     except IntakeRejected as exc:
         raise IntakeRejected(f"Élève {n} : {exc.reason}") from None
-    return NeedDraft(level=checked.level, subjects=checked.subjects, slots=checked.slots, mode=checked.mode,
-                     difficulties=checked.difficulties)
+    return need
 
 
 def map_checkin(response: FormResponse, spec: FormSpec) -> Mapped:

@@ -231,14 +231,13 @@ class IntakeService:
             log.error("typeform %s: could not journal the failure", token)
 
 
-def need_records(drafts: list[mapping.NeedDraft], key: str, structure_id: str, token: str) -> list[Need]:
+def need_records(pupils: list[Need], key: str, structure_id: str, token: str) -> list[Need]:
     """One `Besoins` record per pupil. `Clé` (the response's token and the pupil's rank) identifies
     it; `Référence` is what people read: initials of the structure, a few characters, the rank."""
     prefix = "".join(word[0] for word in key.split()[:4]).upper() or "S"
-    return [Need(key=f"{token}-{n}", reference=f"{prefix}-{token[:6]}-{n}", structure=[structure_id],
-                 level=d.level, subjects=d.subjects, slots=d.slots, mode=d.mode, difficulties=d.difficulties,
-                 status=opt.NeedStatus.OPEN)
-            for n, d in enumerate(drafts, start=1)]
+    return [pupil.model_copy(update={"key": f"{token}-{n}", "reference": f"{prefix}-{token[:6]}-{n}",
+                                     "structure": [structure_id], "status": opt.NeedStatus.OPEN})
+            for n, pupil in enumerate(pupils, start=1)]
 
 
 def check_in_detail(pair: Pair, check_in: CheckIn) -> str:
