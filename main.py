@@ -4,9 +4,11 @@
 this file. Each function lives in `functions/` and joins `ENTRY_POINTS` when it is written.
 """
 
+from functions.docusign_connect import docusign_connect
 from functions.reconcile import reconcile
+from functions.sendgrid_events import sendgrid_events
 from functions.typeform_webhook import typeform_webhook
 
-ENTRY_POINTS: tuple[str, ...] = ("typeform_webhook", "reconcile")
+ENTRY_POINTS: tuple[str, ...] = ("typeform_webhook", "reconcile", "docusign_connect", "sendgrid_events")
 
-__all__ = ["ENTRY_POINTS", "reconcile", "typeform_webhook"]
+__all__ = ["ENTRY_POINTS", "docusign_connect", "reconcile", "sendgrid_events", "typeform_webhook"]

@@ -61,6 +61,20 @@ class Emulators:
     def close(self) -> None:
         self.deliverer.stop()
 
+    def configure(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The settings of `POST /_emulator/config`: time scale, webhook targets, Connect's data."""
+        if "time_scale" in body:
+            self.deliverer.time_scale = float(body["time_scale"])
+        if "sendgrid_event_url" in body:
+            self.sendgrid.event_webhook_url = body["sendgrid_event_url"]
+        if "docusign_connect_url" in body:
+            self.docusign.connect_url = body["docusign_connect_url"]
+        if "docusign_connect_include_data" in body:
+            self.docusign.connect_include_data = list(body["docusign_connect_include_data"] or [])
+        return {"time_scale": self.deliverer.time_scale, "sendgrid_event_url": self.sendgrid.event_webhook_url,
+                "docusign_connect_url": self.docusign.connect_url,
+                "docusign_connect_include_data": self.docusign.connect_include_data}
+
 
 def templates(options: EmulatorOptions) -> list[Template]:
     return [

@@ -45,20 +45,7 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
 
     @bp.route("/config", methods=["GET", "POST"])
     def config() -> Response:
-        if request.method == "POST":
-            body = request.get_json(force=True) or {}
-            if "time_scale" in body:
-                state.deliverer.time_scale = float(body["time_scale"])
-            if "sendgrid_event_url" in body:
-                state.sendgrid.event_webhook_url = body["sendgrid_event_url"]
-            if "docusign_connect_url" in body:
-                state.docusign.connect_url = body["docusign_connect_url"]
-            if "docusign_connect_include_data" in body:
-                state.docusign.connect_include_data = list(body["docusign_connect_include_data"] or [])
-        return json_response({"time_scale": state.deliverer.time_scale,
-                              "sendgrid_event_url": state.sendgrid.event_webhook_url,
-                              "docusign_connect_url": state.docusign.connect_url,
-                              "docusign_connect_include_data": state.docusign.connect_include_data})
+        return json_response(state.configure(request.get_json(force=True) or {} if request.method == "POST" else {}))
 
     @bp.route("/faults", methods=["GET", "POST", "DELETE"])
     def faults() -> Response:

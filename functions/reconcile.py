@@ -12,6 +12,7 @@ import flask
 
 from shared import bootstrap, http
 from shared.intake.reconcile import reconcile as run_reconcile
+from shared.intake.reconcile import sends_line
 from shared.intake.replay import ReplayRefused, replay
 from shared.settings import get_settings
 from shared.signatures import verify_bearer
@@ -42,4 +43,5 @@ def replay_one(reference: str) -> dict[str, Any]:
 def reconcile_all() -> dict[str, Any]:
     settings = get_settings()
     report = run_reconcile(bootstrap.intake(), TypeformClient(settings), settings)
-    return {"statut": "Traité", "formulaires": [r.line() for r in report.forms], "reprises": report.retries.line()}
+    return {"statut": "Traité", "formulaires": [r.line() for r in report.forms], "reprises": report.retries.line(),
+            "envois": sends_line(report.sends)}

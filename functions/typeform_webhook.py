@@ -13,11 +13,9 @@ from shared.signatures import verify_typeform
 def typeform_webhook(request: flask.Request) -> http.Answer:
     if request.method != "POST":
         return http.method_not_allowed()
-    if (request.content_length or 0) > http.MAX_BODY_BYTES:
-        return http.too_large()
-    raw = request.get_data()
-    if len(raw) > http.MAX_BODY_BYTES:
-        return http.too_large()
+    raw = http.read_body(request)
+    if not isinstance(raw, bytes):
+        return raw
     if not verify_typeform(get_settings().TYPEFORM_SECRET, raw, request.headers.get("Typeform-Signature")):
         return http.unauthorized()
     return http.answer(lambda: outcome_json(bootstrap.intake().receive(raw)))

@@ -69,9 +69,15 @@ class LocalStack:
             # functions wait out the same compressed penalty.
             wiring["BINOME_AIRTABLE_PENALTY"] = PENALTY_SECONDS * time_scale
         self.settings = settings.rebuilt(**wiring)
-        state = self.emulators.app.extensions["emulators"]
-        state.sendgrid.event_webhook_url = f"{self.functions.url}/sendgrid_events/"
-        state.docusign.connect_url = f"{self.functions.url}/docusign_connect/"
+        self.emulators.app.extensions["emulators"].configure(self.vendor_webhooks)
+
+    @property
+    def vendor_webhooks(self) -> dict[str, Any]:
+        """Where the stand-ins deliver their webhooks: these functions, with the Connect
+        configuration `deploy/` gives DocuSign (custom fields included, so events name their record)."""
+        return {"sendgrid_event_url": f"{self.functions.url}/sendgrid_events/",
+                "docusign_connect_url": f"{self.functions.url}/docusign_connect/",
+                "docusign_connect_include_data": ["custom_fields"]}
 
     def start(self) -> "LocalStack":
         self._previous = bootstrap.configure(self.settings)  # this process's functions serve these settings

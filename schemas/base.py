@@ -130,6 +130,35 @@ def inverse(key: str, label: str, of: tuple[str, str]) -> FieldSpec:
     return FieldSpec(key, label, "multipleRecordLinks", links_to=of[0], inverse_of=of)
 
 
+def email_fields() -> tuple[FieldSpec, ...]:
+    """The acknowledgement sent to a person, and what became of it (the outbox is the record)."""
+    return (
+        single("email_status", "Email statut", opt.EmailStatus),
+        single("email_kind", "Email objet", opt.EmailKind),
+        text("email_key", "Email clé", "Quel email est dû (accusé, mise à jour d'une réponse, renvoi) : "
+                                      "un même email n'est envoyé qu'une fois."),
+        datetime("email_prepared_at", "Email préparé le"),
+        datetime("email_sent_at", "Email envoyé le"),
+        text("email_message_id", "Email message"),
+        number("email_attempts", "Email essais"),
+        checkbox("resend_email", "Renvoyer l'accusé"),
+    )
+
+
+def envelope_fields(status: str, prepared: str, sent: str, reminded: str, signed: str,
+                    attempts: str) -> tuple[FieldSpec, ...]:
+    """The document a person signs online (agreement or charter), and where it stands."""
+    return (
+        single("envelope_status", status, opt.EnvelopeStatus),
+        text("envelope_id", "Enveloppe"),
+        datetime("envelope_prepared_at", prepared),
+        datetime("envelope_sent_at", sent),
+        datetime("envelope_reminded_at", reminded),
+        datetime("envelope_signed_at", signed),
+        number("envelope_attempts", attempts),
+    )
+
+
 # --- the base ---------------------------------------------------------------------------
 
 VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
@@ -150,9 +179,12 @@ VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
     long_text("motivation", "Motivation"),
     long_text("constraints", "Contraintes"),
     single("status", "Statut", opt.VolunteerStatus),
-    single("agreement", "Convention", opt.EnvelopeStatus),
-    text("envelope_id", "Enveloppe"),
-    single("email_status", "Email statut", opt.EmailStatus),
+    *envelope_fields("Convention", "Convention préparée le", "Convention envoyée le", "Convention relancée le",
+                     "Convention signée le", "Convention essais"),
+    *email_fields(),
+    link("antenna", "Antenne", to="antennas", description="L'antenne qui prend contact après la signature."),
+    datetime("antenna_since", "Antenne depuis le"),
+    date("first_contact_on", "Premier contact le"),
     checkbox("consent", "Consentement"),
     text("typeform_token", "Réponse Typeform", "La dernière réponse reçue de cette personne."),
     text("first_token", "Première réponse", "La réponse qui a créé la fiche."),
@@ -170,9 +202,9 @@ STRUCTURES = TableSpec("structures", "Structures", (
     phone("phone", "Téléphone"),
     text("postcode", "Code postal"),
     text("town", "Commune"),
-    single("charter", "Charte", opt.EnvelopeStatus),
-    text("envelope_id", "Enveloppe"),
-    single("email_status", "Email statut", opt.EmailStatus),
+    *envelope_fields("Charte", "Charte préparée le", "Charte envoyée le", "Charte relancée le", "Charte signée le",
+                     "Charte essais"),
+    *email_fields(),
     text("typeform_token", "Réponse Typeform", "La dernière réponse reçue de cette structure."),
     text("first_token", "Première réponse", "La réponse qui a créé la fiche."),
     datetime("registered_at", "Inscrite le"),
@@ -224,6 +256,14 @@ CHECK_INS = TableSpec("check_ins", "Suivis", (
     text("typeform_token", "Réponse Typeform"),
 ), "Les points d'étape des binômes.")
 
+ANTENNAS = TableSpec("antennas", "Antennes", (
+    text("name", "Nom"),
+    text("association", "Association"),
+    multi("departements", "Départements", opt.Departement),
+    email("email", "Email coordination"),
+    inverse("volunteers", "Bénévoles", of=("volunteers", "antenna")),
+), "Les antennes locales des associations membres, qui prennent contact avec les bénévoles.")
+
 JOURNAL = TableSpec("journal", "Journal", (
     text("event", "Événement"),
     single("source", "Source", opt.JournalSource),
@@ -236,7 +276,7 @@ JOURNAL = TableSpec("journal", "Journal", (
     number("attempts", "Tentatives"),
 ), "Chaque événement reçu et chaque échec.")
 
-BASE: tuple[TableSpec, ...] = (VOLUNTEERS, STRUCTURES, NEEDS, PAIRS, CHECK_INS, JOURNAL)
+BASE: tuple[TableSpec, ...] = (VOLUNTEERS, STRUCTURES, NEEDS, PAIRS, CHECK_INS, ANTENNAS, JOURNAL)
 TABLES: dict[str, TableSpec] = {t.key: t for t in BASE}
 
 

@@ -3,7 +3,9 @@
 Each enum's values are the exact option names in Airtable; code uses the member names.
 """
 
+import json
 from enum import StrEnum
+from pathlib import Path
 
 
 class Level(StrEnum):
@@ -50,25 +52,35 @@ class Mode(StrEnum):
 class VolunteerStatus(StrEnum):
     REGISTERED = "Inscrit"
     AGREEMENT_SENT = "Convention envoyée"
-    AVAILABLE = "Disponible"
+    AVAILABLE = "Disponible"  # agreement signed: can be matched
     PAIRED = "En binôme"
-    PAUSED = "En pause"
+    PAUSED = "En pause"  # held by a coordinator
     LEFT = "Parti"
 
 
 class EnvelopeStatus(StrEnum):
-    NOT_SENT = "Non envoyée"
+    PENDING = "À envoyer"
     SENT = "Envoyée"
     SIGNED = "Signée"
     DECLINED = "Refusée"
     VOIDED = "Annulée"
+    FAILED = "Échec"  # DocuSign refused or could not be reached: retried later
 
 
 class EmailStatus(StrEnum):
+    PENDING = "À envoyer"
     SENT = "Envoyé"
     DELIVERED = "Délivré"
+    UNCERTAIN = "Incertain"  # the send may or may not have happened: a coordinator decides
+    FAILED = "Échec"  # SendGrid refused or could not be reached: retried later
     BOUNCED = "Rejeté"
     DROPPED = "Bloqué"
+    SPAM = "Signalé"
+
+
+class EmailKind(StrEnum):
+    WELCOME = "Accusé de réception"
+    UPDATE = "Mise à jour de l'inscription"
 
 
 class StructureType(StrEnum):
@@ -106,6 +118,18 @@ class CheckInMood(StrEnum):
     GOOD = "Bien"
     DIFFICULT = "Difficile"
     VERY_DIFFICULT = "Très difficile"
+
+
+# The départements, as `schemas/geo/build_territories.py` lists them: « 69 Rhône ».
+Departement = StrEnum(  # type: ignore[misc]
+    "Departement",
+    [(f"D{code}", f"{code} {name}") for code, name in
+     json.loads((Path(__file__).parent / "geo" / "departements.json").read_text(encoding="utf-8"))],
+)
+
+
+def departement_code(option: str) -> str:
+    return option.split(" ", 1)[0]
 
 
 class JournalSource(StrEnum):

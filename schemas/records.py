@@ -15,6 +15,7 @@ from schemas import base
 from schemas import options as opt
 
 RecordId = str
+META = frozenset({"record_id", "created_time"})  # Airtable's own data on a record, not fields
 
 
 def _airtable_config(table_key: str) -> ConfigDict:
@@ -28,10 +29,11 @@ def _airtable_config(table_key: str) -> ConfigDict:
 
 
 class AirtableRecord(BaseModel):
-    """A row of one table. `record_id` is Airtable's id, not a field."""
+    """A row of one table. `record_id` and `created_time` are Airtable's, not fields."""
 
     table_key: ClassVar[str]
     record_id: RecordId | None = Field(default=None, alias="id", exclude=True)
+    created_time: dt.datetime | None = Field(default=None, alias="createdTime", exclude=True)
 
     @classmethod
     def table_label(cls) -> str:
@@ -43,7 +45,7 @@ class AirtableRecord(BaseModel):
 
     @classmethod
     def from_airtable(cls, record: Mapping[str, Any]) -> Self:
-        return cls.model_validate({**record["fields"], "id": record["id"]})
+        return cls.model_validate({**record["fields"], "id": record["id"], "createdTime": record.get("createdTime")})
 
     @field_validator("*", mode="after")
     @classmethod
@@ -79,9 +81,24 @@ class Volunteer(AirtableRecord):
     motivation: str = ""
     constraints: str = ""
     status: opt.VolunteerStatus | None = None
-    agreement: opt.EnvelopeStatus | None = None
+    envelope_status: opt.EnvelopeStatus | None = None
     envelope_id: str = ""
+    envelope_prepared_at: dt.datetime | None = None
+    envelope_sent_at: dt.datetime | None = None
+    envelope_reminded_at: dt.datetime | None = None
+    envelope_signed_at: dt.datetime | None = None
+    envelope_attempts: int | None = None
     email_status: opt.EmailStatus | None = None
+    email_kind: opt.EmailKind | None = None
+    email_key: str = ""
+    email_prepared_at: dt.datetime | None = None
+    email_sent_at: dt.datetime | None = None
+    email_message_id: str = ""
+    email_attempts: int | None = None
+    resend_email: bool = False
+    antenna: list[RecordId] = []
+    antenna_since: dt.datetime | None = None
+    first_contact_on: dt.date | None = None
     consent: bool = False
     typeform_token: str = ""
     first_token: str = ""
@@ -102,9 +119,21 @@ class Structure(AirtableRecord):
     phone: str = ""
     postcode: str = ""
     town: str = ""
-    charter: opt.EnvelopeStatus | None = None
+    envelope_status: opt.EnvelopeStatus | None = None
     envelope_id: str = ""
+    envelope_prepared_at: dt.datetime | None = None
+    envelope_sent_at: dt.datetime | None = None
+    envelope_reminded_at: dt.datetime | None = None
+    envelope_signed_at: dt.datetime | None = None
+    envelope_attempts: int | None = None
     email_status: opt.EmailStatus | None = None
+    email_kind: opt.EmailKind | None = None
+    email_key: str = ""
+    email_prepared_at: dt.datetime | None = None
+    email_sent_at: dt.datetime | None = None
+    email_message_id: str = ""
+    email_attempts: int | None = None
+    resend_email: bool = False
     typeform_token: str = ""
     first_token: str = ""
     registered_at: dt.datetime | None = None
@@ -164,6 +193,17 @@ class CheckIn(AirtableRecord):
     typeform_token: str = ""
 
 
+class Antenna(AirtableRecord):
+    table_key = "antennas"
+    model_config = _airtable_config("antennas")
+
+    name: str = ""
+    association: str = ""
+    departements: list[opt.Departement] = []
+    email: str = ""
+    volunteers: list[RecordId] = []
+
+
 class JournalEntry(AirtableRecord):
     table_key = "journal"
     model_config = _airtable_config("journal")
@@ -179,4 +219,4 @@ class JournalEntry(AirtableRecord):
     attempts: int | None = None
 
 
-MODELS: tuple[type[AirtableRecord], ...] = (Volunteer, Structure, Need, Pair, CheckIn, JournalEntry)
+MODELS: tuple[type[AirtableRecord], ...] = (Volunteer, Structure, Need, Pair, CheckIn, Antenna, JournalEntry)

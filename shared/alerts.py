@@ -1,12 +1,18 @@
 """Alerts to coordinators, raised once per cause whatever the retries: the Journal holds one entry
-per alert, keyed `alerte:<cause>`, which coordinators see in their « Alertes » view."""
+per alert (`alerte:<cause>`, type « alerte », coordinators' « Alertes » view), claimed like any
+one-time job, and its claimant emails the coordinators."""
 
 from __future__ import annotations
 
 import logging
 
 from schemas import options as opt
+from shared.airtable import AirtableGateway
+from shared.claims import Job, claim
 from shared.journal import Journal
+from shared.mail.message import MailError, Mailer
+from shared.onboarding.content import alert_email
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 ALERT_PREFIX = "alerte:"
@@ -14,14 +20,22 @@ ALERT_TYPE = "alerte"
 
 
 class Alerts:
-    def __init__(self, journal: Journal):
-        self.journal = journal
+    def __init__(self, gateway: AirtableGateway, mailer: Mailer, settings: Settings):
+        self.gateway = gateway
+        self.journal = Journal(gateway)
+        self.mailer = mailer
+        self.settings = settings
 
-    def raise_once(self, cause: str, title: str, detail: str) -> bool:
+    def raise_once(self, cause: str, title: str, detail: str, record_url: str = "") -> bool:
         """Raise the alert for `cause` unless it was raised before; True if raised now."""
-        reference = ALERT_PREFIX + cause
-        if self.journal.find(reference) is not None:
+        [alert] = claim(self.gateway, [Job(ALERT_PREFIX + cause, title, detail, kind=ALERT_TYPE)])
+        if not alert.owned:
             return False
-        self.journal.record(reference, opt.JournalSource.BINOME, ALERT_TYPE, opt.JournalStatus.DONE, title, detail)
         log.warning("alert raised: %s", cause)
+        try:
+            self.mailer.send(alert_email(self.settings, title, detail, record_url))
+        except MailError as exc:
+            # The alert stays in the Journal, where coordinators look; say the email did not go.
+            self.journal.record(ALERT_PREFIX + cause, opt.JournalSource.BINOME, ALERT_TYPE, opt.JournalStatus.DONE,
+                                title, f"{detail} (Email aux coordinateurs non envoyé : {exc}.)")
         return True

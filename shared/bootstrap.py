@@ -1,7 +1,9 @@
 """The composition root: builds the library's services from the settings, once per process.
 
 Entry points call these on first use (never at import), so a cold start reads the environment
-once and later calls reuse the same pacer, sessions and clients.
+once and later calls reuse the same pacer, sessions and clients. The vendors' adapters are chosen
+here: DocuSign authenticates with the JWT grant in production and the stand-in's static token
+locally.
 """
 
 from __future__ import annotations
@@ -9,7 +11,15 @@ from __future__ import annotations
 import functools
 
 from shared.airtable import AirtableGateway
+from shared.alerts import Alerts
+from shared.esign.auth import JwtTokens, StaticToken, TokenSource
+from shared.esign.docusign import DocuSignESign
 from shared.intake.service import IntakeService
+from shared.links import Links
+from shared.mail.sendgrid import SendGridMailer
+from shared.onboarding.connect import ConnectService
+from shared.onboarding.events import EventsService
+from shared.onboarding.service import OnboardingService
 from shared.settings import Settings, get_settings, use_settings
 
 
@@ -19,14 +29,54 @@ def gateway() -> AirtableGateway:
 
 
 @functools.lru_cache(maxsize=1)
+def mailer() -> SendGridMailer:
+    return SendGridMailer(get_settings())
+
+
+@functools.lru_cache(maxsize=1)
+def esign() -> DocuSignESign:
+    settings = get_settings()
+    tokens: TokenSource = StaticToken() if settings.is_local else JwtTokens(settings)
+    return DocuSignESign(settings, tokens)
+
+
+@functools.lru_cache(maxsize=1)
+def alerts() -> Alerts:
+    return Alerts(gateway(), mailer(), get_settings())
+
+
+@functools.lru_cache(maxsize=1)
+def onboarding() -> OnboardingService:
+    return OnboardingService(gateway(), mailer(), esign(), get_settings(), alerts())
+
+
+@functools.lru_cache(maxsize=1)
 def intake() -> IntakeService:
-    return IntakeService(gateway(), get_settings())
+    return IntakeService(gateway(), get_settings(), onboarding())
+
+
+@functools.lru_cache(maxsize=1)
+def connect() -> ConnectService:
+    return ConnectService(gateway(), alerts())
+
+
+@functools.lru_cache(maxsize=1)
+def events() -> EventsService:
+    return EventsService(gateway(), alerts())
+
+
+@functools.lru_cache(maxsize=1)
+def links() -> Links:
+    return Links(get_settings())
+
+
+SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links)
 
 
 def configure(settings: Settings | None) -> Settings | None:
     """Run the process on `settings` (the local runner, tests), or on the environment's (None),
     forgetting every service built on the previous ones, which are returned."""
     previous = use_settings(settings)
-    gateway.cache_clear()
-    intake.cache_clear()
+    for service in SERVICES:
+        service.cache_clear()
     return previous

@@ -11,6 +11,7 @@ import logging
 from typing import Any, Callable
 
 from shared.airtable import AirtableRejected, AirtableUnavailable
+from shared.onboarding.connect import NotYetRecorded
 from shared.typeform_client import TypeformError
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,14 @@ MAX_BODY_BYTES = 1_000_000
 def unauthorized() -> Answer:
     log.warning("unauthenticated request refused")
     return {"erreur": "signature ou secret invalide"}, 401
+
+
+def read_body(request: Any) -> bytes | Answer:
+    """The raw body, or the answer to a request too large to read."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return too_large()
+    raw: bytes = request.get_data()
+    return too_large() if len(raw) > MAX_BODY_BYTES else raw
 
 
 def too_large() -> Answer:
@@ -45,6 +54,9 @@ def answer(work: Callable[[], dict[str, Any]]) -> Answer:
     except AirtableRejected as exc:
         log.error("airtable rejected a request: %s", exc)
         return {"erreur": "écriture refusée par Airtable"}, 500
+    except NotYetRecorded as exc:
+        log.info("event ahead of its record: %s", exc)
+        return {"erreur": "événement en avance sur la fiche, réessayez plus tard"}, 503
     except TypeformError as exc:
         log.warning("typeform unavailable: %s", exc)
         return {"erreur": "Typeform indisponible, réessayez plus tard"}, 503

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     SENDGRID_HOST: str = ""
     SENDGRID_FROM: str = "binome@example.org"
     SENDGRID_EVENT_PUBLIC_KEY: str = DEV_SENDGRID_EVENT_PUBLIC_KEY
+    # Where alerts go (a declined agreement, a bounced address, twin records): the coordinators.
+    COORDINATION_EMAIL: str = "coordination@example.org"
 
     DOCUSIGN_HOST: str = ""
     DOCUSIGN_ACCOUNT_ID: str = "00000000-0000-4000-8000-00000000b1a0"
@@ -76,6 +78,7 @@ class Settings(BaseSettings):
     DOCUSIGN_OAUTH_HOST: str = "account-d.docusign.com"
     DOCUSIGN_TEMPLATE_VOLUNTEER: str = "convention-benevole"
     DOCUSIGN_TEMPLATE_CHARTER: str = "charte-structure"
+    # Connect HMAC keys; several, comma-separated, while one is being rotated out.
     DOCUSIGN_CONNECT_KEY: str = "dev-docusign-connect-key"
 
     AUTOMATION_SECRET: str = "dev-automation-secret"
@@ -97,6 +100,10 @@ class Settings(BaseSettings):
         """The configured Typeform form id of each kind of form."""
         return {"volunteer": self.TYPEFORM_FORM_VOLUNTEER, "structure": self.TYPEFORM_FORM_STRUCTURE,
                 "checkin": self.TYPEFORM_FORM_CHECKIN}
+
+    @property
+    def connect_keys(self) -> list[str]:
+        return [key.strip() for key in self.DOCUSIGN_CONNECT_KEY.split(",") if key.strip()]
 
     @property
     def is_local(self) -> bool:

@@ -47,6 +47,14 @@ class Running:
     def submit(self, kind: str, answers: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return self.control("POST", f"/typeform/{self.form_id(kind)}/submit", json={"answers": answers, **extra})
 
+    def deliveries(self, service: str = "typeform") -> list[dict[str, Any]]:
+        """The stand-ins' webhook deliveries of one vendor."""
+        return [d for d in self.control("GET", "/deliveries")["deliveries"] if d["service"] == service]
+
+    def unplug_vendor_events(self) -> None:
+        """No SendGrid or DocuSign events come back (tests that count the sign-up's own requests)."""
+        self.control("POST", "/config", json={"sendgrid_event_url": None, "docusign_connect_url": None})
+
     def settle(self, timeout: float = 30) -> None:
         assert self.control("POST", "/deliveries/wait", json={"timeout": timeout})["idle"]
 
@@ -64,6 +72,7 @@ class Running:
         bootstrap.configure(self.settings)
         control = EmulatorControl(self.emulator_url)
         control.call("POST", "/reset")
+        control.call("POST", "/config", json=self.stack.vendor_webhooks)
         control.airtable_config(rate_limit=None)
         control.ensure_base(self.settings.AIRTABLE_BASE_ID)
         provision(self.gateway)

@@ -1,6 +1,7 @@
 """Exactly once across processes: two instances of `typeform_webhook` (real `functions-framework`
 processes) and `reconcile` handle the same responses at the same moment. No person gets a twin
-record and every response ends with the right Journal status, with no lock shared between them."""
+record, every response ends with the right Journal status, and each person gets one welcome and
+one agreement, with no lock shared between them."""
 
 from __future__ import annotations
 
@@ -69,6 +70,16 @@ def test_two_instances_and_reconcile_on_the_same_responses(live, tmp_path):
     assert len(journal(live)) == len(first) + len(again)  # one entry per response
     assert all(statuses[p["form_response"]["token"]] == "Traité" for p in first)
     assert all(statuses[p["form_response"]["token"]] == "Mis à jour" for p in again)
+    # one welcome and one agreement per person, one update per second sign-up: no send doubled
+    outbox = live.control("GET", "/outbox")["messages"]
+    for n in range(PEOPLE):
+        subjects = sorted(m["subject"] for m in outbox if m["recipients"] == [f"p{n}@exemple.fr"])
+        expected = ["Bienvenue, Léa : votre inscription est bien reçue"]
+        if n % 2 == 0:
+            expected.append("Nous avons mis à jour votre inscription")
+        assert subjects == sorted(expected), n
+    signers = [e["recipients"]["signers"][0]["email"] for e in live.control("GET", "/envelopes")["envelopes"]]
+    assert sorted(signers) == sorted(f"p{n}@exemple.fr" for n in range(PEOPLE))
     # the race was real: some responses were worked through by more than one handler at once
     worked = collections.Counter(token for token, status in answers if token != "reconcile" and status != "Doublon")
     assert max(worked.values()) >= 2

@@ -6,7 +6,7 @@ import pytest
 
 from schemas import options as opt
 from schemas.base import BASE, TABLES
-from schemas.records import MODELS
+from schemas.records import META, MODELS
 
 PRIMARY_TYPES = {"singleLineText", "email", "phoneNumber", "number", "date", "dateTime", "multilineText"}
 ATTRIBUTE_TYPES = {  # Airtable type -> what the typed record may hold
@@ -72,7 +72,7 @@ def test_vocabularies():
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_typed_records_match_the_schema(model):
     table = TABLES[model.table_key]
-    attributes = {name: info for name, info in model.model_fields.items() if name != "record_id"}
+    attributes = {name: info for name, info in model.model_fields.items() if name not in META}
     assert set(attributes) == {f.key for f in table.fields}, "every field has an attribute and back"
     for name, info in attributes.items():
         spec = table.field(name)

@@ -13,6 +13,7 @@ PRODUCTION = {
     "TYPEFORM_FORM_VOLUNTEER": "AbCdEf12", "TYPEFORM_FORM_STRUCTURE": "GhIjKl34", "TYPEFORM_FORM_CHECKIN": "MnOpQr56",
     "SENDGRID_API_KEY": "SG.prod", "SENDGRID_HOST": "https://api.sendgrid.com", "SENDGRID_FROM": "contact@collectif.org",
     "SENDGRID_EVENT_PUBLIC_KEY": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEprodkey",
+    "COORDINATION_EMAIL": "coordination@collectif.org",
     "DOCUSIGN_HOST": "https://eu.docusign.net/restapi", "DOCUSIGN_ACCOUNT_ID": "prod-account",
     "DOCUSIGN_INTEGRATION_KEY": "prod-ik", "DOCUSIGN_USER_ID": "prod-user", "DOCUSIGN_PRIVATE_KEY": "-----BEGIN RSA…",
     "DOCUSIGN_OAUTH_HOST": "account.docusign.com", "DOCUSIGN_TEMPLATE_VOLUNTEER": "tpl-v",

@@ -16,8 +16,9 @@ from shared.settings import get_settings, isolated_settings
 def test_stack_serves_emulators_and_functions_on_free_ports():
     with LocalStack(isolated_settings()) as stack:
         assert requests.get(f"{stack.emulators.url}/_emulator/health", timeout=5).json()["ok"] is True
+        import main
         assert requests.get(f"{stack.functions.url}/", timeout=5).json() == {
-            "functions": ["/typeform_webhook/", "/reconcile/"]}
+            "functions": [f"/{name}/" for name in main.ENTRY_POINTS]}
         assert get_settings() is stack.settings  # the functions of this process serve the stack's settings
         assert stack.settings.AIRTABLE_ENDPOINT_URL == f"{stack.emulators.url}/airtable"
         config = requests.get(f"{stack.emulators.url}/_emulator/config", timeout=5).json()
@@ -33,8 +34,10 @@ def test_a_slice_of_the_demo_campaign_lands_whole(live):
     for answers in structures:
         live.submit("structure", answers)
     live.settle()
-    statuses = collections.Counter(e.status for e in live.gateway.all(JournalEntry))
+    statuses = collections.Counter(e.status for e in live.gateway.all(JournalEntry) if e.source == "Typeform")
     assert statuses == {"Traité": 35}
+    assert len(live.control("GET", "/outbox")["messages"]) == 35  # one acknowledgement each
+    assert len(live.control("GET", "/envelopes")["envelopes"]) == 35  # one document to sign each
     assert len(live.gateway.all(Volunteer)) == 30
     assert len(live.gateway.all(Need)) == sum(s["pupil_count"] for s in structures)
 

@@ -123,6 +123,13 @@ class DocuSignState:
     def sign(self, body: bytes) -> str:
         return base64.b64encode(hmac.new(self.connect_key.encode(), body, hashlib.sha256).digest()).decode()
 
+    def resend(self, envelope: Envelope) -> None:
+        """DocuSign sends the signer the notification again (a reminder)."""
+        with self.lock:
+            envelope.history.append({"status": "resent", "at": now_iso()})
+            self.save(envelope)
+        self._notify(envelope, "envelope-resent")
+
     def transition(self, envelope: Envelope, status: str) -> None:
         """Move an envelope and its signer, and push the matching Connect events."""
         with self.lock:
@@ -141,12 +148,13 @@ class DocuSignState:
             return
         include = set(self.connect_include_data) & INCLUDES
         summary = envelope.summary(include) if self.connect_include_data else None
+        generated = now_iso()  # when the event happened: the same on every retry of its delivery
 
         def render(attempt: int) -> tuple[bytes, dict[str, str]]:
             payload = {
                 "event": event, "apiVersion": "v2.1",
                 "uri": f"/restapi/v2.1/accounts/{envelope.account_id}/envelopes/{envelope.id}",
-                "retryCount": attempt - 1, "configurationId": 10_000_001, "generatedDateTime": now_iso(),
+                "retryCount": attempt - 1, "configurationId": 10_000_001, "generatedDateTime": generated,
                 "data": {"accountId": envelope.account_id, "userId": "00000000-0000-0000-0000-0000000000aa",
                          "envelopeId": envelope.id,
                          **({"recipientId": "1"} if event.startswith("recipient-") else {}),
@@ -233,6 +241,20 @@ def docusign_blueprint(state: DocuSignState, faults: FaultBoard) -> Blueprint:
         if isinstance(envelope, Response):
             return envelope
         return json_response(envelope.summary(requested_includes()))
+
+    @bp.put("/restapi/v2.1/accounts/<account_id>/envelopes/<envelope_id>")
+    def update_envelope(account_id: str, envelope_id: str) -> Response:
+        """Only what binome uses: `resend_envelope=true` on an envelope still out for signature."""
+        envelope = envelope_of(account_id, envelope_id)
+        if isinstance(envelope, Response):
+            return envelope
+        if request.args.get("resend_envelope", "false").lower() != "true":
+            return docusign_error("INVALID_REQUEST_PARAMETER", "This stand-in supports resend_envelope=true only.")
+        if envelope.status not in ("sent", "delivered"):
+            return docusign_error("ENVELOPE_CANNOT_RESEND",
+                                  f"The envelope is {envelope.status}: only envelopes out for signature can be resent.")
+        state.resend(envelope)
+        return json_response({"envelopeId": envelope.id})
 
     @bp.get("/restapi/v2.1/accounts/<account_id>/envelopes/<envelope_id>/recipients")
     def list_recipients(account_id: str, envelope_id: str) -> Response:

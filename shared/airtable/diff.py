@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Generic, Sequence, TypeVar, cast
 
-from schemas.records import AirtableRecord
+from schemas.records import META, AirtableRecord
 
 R = TypeVar("R", bound=AirtableRecord)
 
@@ -23,7 +23,7 @@ class SyncPlan(Generic[R]):
 
 def changed_attributes(desired: AirtableRecord, current: AirtableRecord) -> set[str]:
     """The attributes set on `desired` whose value differs from `current`."""
-    return {name for name in desired.model_fields_set - {"record_id"}
+    return {name for name in desired.model_fields_set - META
             if getattr(desired, name) != getattr(current, name)}
 
 
@@ -39,6 +39,12 @@ def changes_to(desired: R, current: R) -> R | None:
     """The partial update that brings `current` to `desired`, or None when nothing differs."""
     changed = changed_attributes(desired, current)
     return partial(desired, changed, current.record_id) if changed else None
+
+
+def update_of(current: R, values: dict[str, Any]) -> R | None:
+    """The partial update that gives `current` these attribute values (None if it has them all)."""
+    desired = cast(R, type(current).model_construct(_fields_set=set(values), **values))
+    return changes_to(desired, current)
 
 
 def plan_sync(desired: Sequence[R], existing: Sequence[R], key: str) -> SyncPlan[R]:

@@ -16,7 +16,7 @@ import collections
 import contextlib
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence, TypeVar
+from typing import Any, Generic, Iterator, Sequence, TypeVar
 
 import requests
 from pyairtable import Api, Table
@@ -24,7 +24,7 @@ from pyairtable.formulas import Formula
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from schemas.records import AirtableRecord
+from schemas.records import META, AirtableRecord
 from shared.airtable.diff import plan_sync
 from shared.airtable.pacer import RequestPacer, pacer_for
 from shared.errors import BinomeError
@@ -94,9 +94,10 @@ class PacedAdapter(HTTPAdapter):
 
 
 @dataclass
-class UpsertOutcome:
+class UpsertOutcome(Generic[R]):
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    records: list[R] = field(default_factory=list)  # as Airtable holds them after the write
 
 
 @dataclass
@@ -174,15 +175,20 @@ class AirtableGateway:
             updated = self.table(model).batch_update(changes)  # type: ignore[arg-type]
         return [model.from_airtable(r) for r in updated]
 
-    def upsert(self, records: Sequence[R], key: str) -> UpsertOutcome:
-        """Create or update by `key` in one request per 10 records, without reading first."""
+    def upsert(self, records: Sequence[R], key: str) -> UpsertOutcome[R]:
+        """Create or update by `key` in one request per 10 records, without reading first.
+
+        Airtable applies writes to a base one at a time and creates a record only when none holds
+        the key: of several processes upserting one key, exactly one is told it created it.
+        """
         if not records:
             return UpsertOutcome()
         model = type(records[0])
         with translate_errors():
             result = self.table(model).batch_upsert(
                 [{"fields": r.to_fields()} for r in records], key_fields=[model.label(key)])
-        return UpsertOutcome(result["createdRecords"], result["updatedRecords"])
+        return UpsertOutcome(result["createdRecords"], result["updatedRecords"],
+                             [model.from_airtable(r) for r in result["records"]])
 
     def sync(self, desired: Sequence[R], key: str, existing: Sequence[R] | None = None) -> SyncOutcome:
         """Bring the base in line with `desired`, writing only what changed.
@@ -193,7 +199,7 @@ class AirtableGateway:
             return SyncOutcome()
         model = type(desired[0])
         if existing is None:
-            wanted = set().union(*(r.model_fields_set for r in desired)) - {"record_id"}
+            wanted = set().union(*(r.model_fields_set for r in desired)) - META
             existing = self.all(model, fields=sorted(wanted | {key}))
         plan = plan_sync(desired, existing, key)
         created = self.create(plan.creates)

@@ -5,6 +5,8 @@
    and those the Journal has no entry for go through the same idempotent path as the webhook.
 2. Journal entries that ended « Erreur » are tried again from their stored payload, after a
    backoff that grows with each attempt, until they succeed or a coordinator takes over.
+3. Emails and envelopes still owed (a failed send, an attempt interrupted) are sent, or marked
+   uncertain, by `onboarding.sweep_all`.
 
 Each response stands alone: one that Airtable refuses (a value it will not take) is journaled
 « Erreur » and the others go on. Airtable or Typeform unavailable stops the run without moving
@@ -26,6 +28,7 @@ from schemas.typeform import FormResponse, WebhookPayload
 from shared.airtable import AirtableRejected
 from shared.intake.service import SOURCE, IntakeService
 from shared.journal import FINAL
+from shared.onboarding.service import Report
 from shared.settings import Settings
 from shared.typeform_client import TypeformClient
 
@@ -72,9 +75,16 @@ class RetryReport:
 class ReconcileReport:
     forms: list[FormReport]
     retries: RetryReport
+    sends: Report
 
     def lines(self) -> list[str]:
-        return [r.line() for r in self.forms] + [self.retries.line()]
+        return [r.line() for r in self.forms] + [self.retries.line(), sends_line(self.sends)]
+
+
+def sends_line(report: Report) -> str:
+    line = (f"Envois en attente repris : {report.emails} email(s), {report.envelopes} enveloppe(s) ; "
+            f"{report.failed} échec(s), {report.uncertain} incertain(s), {report.left} laissé(s) en cours.")
+    return " ".join([line, *report.notes])
 
 
 def overlap(settings: Settings) -> dt.timedelta:
@@ -87,7 +97,8 @@ def overlap(settings: Settings) -> dt.timedelta:
 def reconcile(service: IntakeService, client: TypeformClient, settings: Settings,
               now: dt.datetime | None = None) -> ReconcileReport:
     forms = [reconcile_form(form_id, service, client, overlap(settings)) for form_id in service.forms]
-    return ReconcileReport(forms, retry_errors(service, now or dt.datetime.now(dt.timezone.utc)))
+    retries = retry_errors(service, now or dt.datetime.now(dt.timezone.utc))
+    return ReconcileReport(forms, retries, service.onboarding.sweep_all())
 
 
 def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient,

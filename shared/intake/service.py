@@ -6,8 +6,9 @@ and Typeform (or `reconcile`) tries again.
 
 Sign-ups decide "new or known" and "already applied" from the person's record itself (see
 `signups`), which also tells which fields changed: a volunteer sign-up costs three requests (read
-the record, write what changed, write the Journal entry). Check-ins and rejections look the Journal
-up first. Every write is idempotent — people upserted by email, needs by their key, check-ins by
+the record, write what changed with what the sign-up owes the person, write the Journal entry),
+plus onboarding's two (claim the sends, record their outcome; see `shared.onboarding`). Check-ins
+and rejections look the Journal up first. Every write is idempotent — people upserted by email, needs by their key, check-ins by
 their token, the Journal by the response token — so two processes handling the same response (the
 webhook and `reconcile`, two instances on a retry) end in the same base as one would. The striped
 lock only saves work when retries of one response meet in one process.
@@ -29,12 +30,14 @@ from schemas.forms import FORMS, FormSpec
 from schemas.records import CheckIn, Need, Pair, Structure, Volunteer
 from schemas.typeform import FormResponse, WebhookPayload
 from shared.airtable import AirtableGateway, AirtableRejected, AirtableUnavailable
-from shared.alerts import Alerts
 from shared.errors import BinomeError
 from shared.intake import mapping
 from shared.intake.mapping import IntakeRejected
+from shared.clock import now
 from shared.intake.signups import R, SignUp, TwinRecords, plan_sign_up
 from shared.journal import FINAL, Journal
+from shared.onboarding.rules import sign_up_intents
+from shared.onboarding.service import OnboardingService
 from shared.pairs import OVER, after_check_in, alert_for, is_worrying
 from shared.settings import Settings
 from shared.text import structure_key
@@ -70,10 +73,11 @@ class AlreadyHandled(BinomeError):
 
 
 class IntakeService:
-    def __init__(self, gateway: AirtableGateway, settings: Settings):
+    def __init__(self, gateway: AirtableGateway, settings: Settings, onboarding: OnboardingService):
         self.gateway = gateway
         self.journal = Journal(gateway)
-        self.alerts = Alerts(self.journal)
+        self.onboarding = onboarding
+        self.alerts = onboarding.alerts
         self.forms: dict[str, FormSpec] = {form_id: FORMS[kind] for kind, form_id in settings.form_ids.items()}
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
@@ -146,12 +150,13 @@ class IntakeService:
     def _volunteer(self, volunteer: Volunteer, response: FormResponse, replay: bool) -> Applied:
         existing = self.gateway.all(Volunteer, formula=_email_is(Volunteer, volunteer.email),
                                     max_records=MAX_SAME_EMAIL)
-        plan = plan_sign_up(volunteer, existing, response.token, response.submitted_at)
+        plan = _owing(plan_sign_up(volunteer, existing, response.token, response.submitted_at), response.token)
         if not plan.writes:
             self._stop_if_handled(response.token, replay)
-        record_id = self._write(plan)
+        person = self._write(plan)
+        self.onboarding.after_sign_up(person)
         name = f"{volunteer.first_name} {volunteer.last_name[:1]}.".strip()
-        return Applied(_status(plan), f"Inscription bénévole : {name}", _sign_up_detail(plan, record_id))
+        return Applied(_status(plan), f"Inscription bénévole : {name}", _sign_up_detail(plan, person.record_id or ""))
 
     def _structure(self, mapped: mapping.Mapped, response: FormResponse, replay: bool) -> Applied:
         structure: Structure = mapped.record
@@ -162,13 +167,15 @@ class IntakeService:
                  and structure_key(s.name) == key]
         if twins:
             structure.duplicate_of = "Doublon probable de : " + ", ".join(f"{s.name} ({s.record_id})" for s in twins)
-        plan = plan_sign_up(structure, [s for s in nearby if s.email == structure.email][:MAX_SAME_EMAIL],
-                            response.token, response.submitted_at)
+        plan = _owing(plan_sign_up(structure, [s for s in nearby if s.email == structure.email][:MAX_SAME_EMAIL],
+                                   response.token, response.submitted_at), response.token)
         if not plan.writes:
             self._stop_if_handled(response.token, replay)
-        structure_id = self._write(plan)
+        person = self._write(plan)
+        structure_id = person.record_id or ""
         needs = need_records(mapped.needs, key, structure_id, response.token)
-        self.gateway.upsert(needs, key="key")  # keyed by response and rank: a retry cannot add them twice
+        written = self.gateway.upsert(needs, key="key")  # keyed by response and rank: a retry cannot add them twice
+        self.onboarding.after_sign_up(person, written.records)
         detail = f"{len(needs)} besoin(s) : {', '.join(n.reference for n in needs)}. " + _sign_up_detail(plan, structure_id)
         if twins:
             detail += f" {structure.duplicate_of}."
@@ -189,17 +196,16 @@ class IntakeService:
         return Applied(opt.JournalStatus.DONE, f"Point d'étape ({check_in.author or 'inconnu'})",
                        check_in_detail(pair, check_in))
 
-    def _write(self, plan: SignUp[R]) -> str:
-        """Write what the plan says; the id of the person's record."""
+    def _write(self, plan: SignUp[R]) -> R:
+        """Write what the plan says; the person's record as it now stands."""
         if plan.create is not None:
             # An upsert, not a create: had another process created this person meanwhile,
             # Airtable merges into that record instead of making a twin.
-            outcome = self.gateway.upsert([plan.create], key="email")
-            return (outcome.created or outcome.updated)[0]
+            return self.gateway.upsert([plan.create], key="email").records[0]
         if plan.update is not None:
-            self.gateway.update([plan.update])
-        assert plan.current is not None and plan.current.record_id is not None
-        return plan.current.record_id
+            return self.gateway.update([plan.update])[0]
+        assert plan.current is not None
+        return plan.current
 
     # --- journaling -----------------------------------------------------------------------------
 
@@ -249,6 +255,11 @@ def check_in_detail(pair: Pair, check_in: CheckIn) -> str:
     if pair.last_check_in is not None and check_in.date < pair.last_check_in:
         return detail + " Point plus ancien que le dernier suivi : binôme inchangé."
     return detail + (f" Alerte : {alert_for(check_in)}." if is_worrying(check_in) else "")
+
+
+def _owing(plan: SignUp[R], token: str) -> SignUp[R]:
+    """The plan, writing also what the sign-up owes the person (see `onboarding.rules`)."""
+    return plan.with_intents(sign_up_intents(plan.new, plan.current, token, now()))
 
 
 def _email_is(model: type[Volunteer] | type[Structure], email: str) -> EQ:

@@ -15,11 +15,11 @@ writes nothing: an old answer never overwrites a newer one, nor a coordinator's 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Generic, Sequence, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, Generic, Sequence, TypeVar
 
 from schemas.records import Structure, Volunteer
-from shared.airtable.diff import changes_to
+from shared.airtable.diff import changes_to, partial
 from shared.errors import BinomeError
 
 R = TypeVar("R", Volunteer, Structure)
@@ -46,6 +46,18 @@ class SignUp(Generic[R]):
     @property
     def writes(self) -> bool:
         return self.create is not None or self.update is not None
+
+    def with_intents(self, intents: dict[str, Any]) -> "SignUp[R]":
+        """The same plan, also writing `intents` (what the sign-up owes the person, for
+        onboarding) — in the same request as the answers, so neither can be had without the other.
+        A response already applied or superseded owes nothing new."""
+        if not intents or self.applied or self.stale:
+            return self
+        if self.create is not None:
+            return replace(self, create=self.create.model_copy(update=intents))
+        assert self.current is not None
+        desired = (self.update or partial(self.current, set(), self.current.record_id)).model_copy(update=intents)
+        return replace(self, update=changes_to(desired, self.current))
 
 
 def plan_sign_up(incoming: R, existing: Sequence[R], token: str, submitted_at: dt.datetime) -> SignUp[R]:

@@ -1,0 +1,44 @@
+"""Links sent by email that let a person act without an account: signed with `LINK_SECRET` (by
+itsdangerous), bound to what they are for (a purpose and the records named in them), and expiring.
+Tampered, foreign or expired links are refused with a reason a person can read."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from shared.errors import BinomeError
+from shared.settings import Settings
+
+
+class LinkRefused(BinomeError):
+    """The link cannot be used; the message says why, in French."""
+
+
+class Links:
+    def __init__(self, settings: Settings):
+        self.secret = settings.LINK_SECRET
+        self.public_url = settings.PUBLIC_URL.rstrip("/")
+
+    def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
+        # The purpose is the salt: a link made for one action is worthless for another.
+        return URLSafeTimedSerializer(self.secret, salt=f"binome:{purpose}")
+
+    def token(self, purpose: str, claims: dict[str, Any]) -> str:
+        return str(self._serializer(purpose).dumps(claims))
+
+    def url(self, function: str, purpose: str, claims: dict[str, Any]) -> str:
+        return f"{self.public_url}/{function}/?{urlencode({'t': self.token(purpose, claims)})}"
+
+    def read(self, purpose: str, token: str, max_age: int) -> dict[str, Any]:
+        try:
+            claims = self._serializer(purpose).loads(token, max_age=max_age)
+        except SignatureExpired:
+            raise LinkRefused("Ce lien a expiré.") from None
+        except BadSignature:
+            raise LinkRefused("Ce lien n'est pas valide : il a peut-être été coupé ou modifié.") from None
+        if not isinstance(claims, dict):
+            raise LinkRefused("Ce lien n'est pas valide.")
+        return claims
