@@ -1,7 +1,9 @@
 """Scheduler (and Airtable automation) endpoint: backfill from Typeform and retry failures, or
-replay one entry.
+replay one entry, or send an acknowledgement again.
 
-Body `{}` reconciles every form; `{"replay": "<journal record id or token>"}` replays one entry.
+Body `{}` reconciles every form; `{"replay": "<journal record id or token>"}` replays one entry;
+`{"resend": "<record id>"}` resends the acknowledgement of a record whose « Renvoyer l'accusé » box
+a coordinator ticked.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def reconcile(request: flask.Request) -> http.Answer:
         return http.bad_request("le corps doit être un objet JSON, par exemple {} ou {\"replay\": \"…\"}")
     if body.get("replay"):
         return http.answer(lambda: replay_one(str(body["replay"])))
+    if body.get("resend"):
+        return http.answer(lambda: {"statut": "Traité", "detail": bootstrap.onboarding().resend(str(body["resend"]))})
     return http.answer(reconcile_all)
 
 

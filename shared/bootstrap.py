@@ -18,7 +18,9 @@ from shared.intake.service import IntakeService
 from shared.links import Links
 from shared.mail.sendgrid import SendGridMailer
 from shared.onboarding.connect import ConnectService
+from shared.onboarding.daily import DailyOnboarding
 from shared.onboarding.events import EventsService
+from shared.onboarding.first_contact import FirstContact
 from shared.onboarding.service import OnboardingService
 from shared.settings import Settings, get_settings, use_settings
 
@@ -70,7 +72,17 @@ def links() -> Links:
     return Links(get_settings())
 
 
-SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links)
+@functools.lru_cache(maxsize=1)
+def daily() -> DailyOnboarding:
+    return DailyOnboarding(gateway(), mailer(), esign(), links(), alerts())
+
+
+@functools.lru_cache(maxsize=1)
+def first_contact() -> FirstContact:
+    return FirstContact(gateway(), links())
+
+
+SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact)
 
 
 def configure(settings: Settings | None) -> Settings | None:

@@ -28,7 +28,7 @@ from pyairtable.formulas import EQ, OR, RECORD_ID, Field, Formula
 
 from schemas import options as opt
 from schemas.records import Need, Structure, Volunteer
-from shared.airtable import AirtableGateway
+from shared.airtable import AirtableGateway, AirtableRejected
 from shared.airtable.diff import update_of
 from shared.clock import now as utcnow
 from shared.alerts import Alerts
@@ -84,6 +84,37 @@ class OnboardingService:
         """For `reconcile`: what is owed and due on this record, leaving recent intents to the
         sign-up that wrote them (its retries come first)."""
         return self._send_owed(person, needs, self.clock(), waiting_allowed=True)
+
+    def resend(self, record_id: str) -> str:
+        """A coordinator ticked « Renvoyer l'accusé » and an Airtable automation calls us: send the
+        acknowledgement again, once. The box is unticked in the same write that records the intent,
+        and the intent's key names the message it replaces, so a repeated or concurrent call of the
+        automation sends nothing more."""
+        person = self._find(record_id)
+        if person is None:
+            return f"Aucune fiche {record_id}."
+        if not person.resend_email:
+            return f"Fiche {record_id} : la case « Renvoyer l'accusé » n'est pas cochée, rien à renvoyer."
+        intent = {"resend_email": False, "email_status": opt.EmailStatus.PENDING, "email_kind": opt.EmailKind.WELCOME,
+                  "email_key": f"renvoi:{person.email_message_id or 'aucun'}", "email_attempts": 0,
+                  "email_prepared_at": self.clock()}
+        update = update_of(person, intent)
+        assert update is not None
+        [person] = self.gateway.update([update])
+        report = self.after_sign_up(person)
+        if report.emails:
+            return f"Fiche {record_id} : accusé renvoyé."
+        return f"Fiche {record_id} : renvoi en cours ailleurs ou en échec ; voir « Email statut »."
+
+    def _find(self, record_id: str) -> Person | None:
+        try:
+            return self.gateway.get(Volunteer, record_id)
+        except AirtableRejected:
+            pass
+        try:
+            return self.gateway.get(Structure, record_id)
+        except AirtableRejected:
+            return None
 
     def sweep_all(self) -> Report:
         """Every record that still owes a send, in both tables."""

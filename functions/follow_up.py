@@ -1,0 +1,25 @@
+"""Scheduler endpoint: the daily follow-up — reminders of unsigned documents, the list of those
+unsigned for 10 days, and each antenna's list of volunteers to contact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+
+from shared import bootstrap, http
+from shared.settings import get_settings
+from shared.signatures import verify_bearer
+
+
+def follow_up(request: flask.Request) -> http.Answer:
+    if request.method != "POST":
+        return http.method_not_allowed()
+    if not verify_bearer(get_settings().AUTOMATION_SECRET, request.headers.get("Authorization")):
+        return http.unauthorized()
+    return http.answer(run)
+
+
+def run() -> dict[str, Any]:
+    report = bootstrap.daily().run()
+    return {"statut": "Traité", "detail": report.line()}
