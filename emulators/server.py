@@ -10,9 +10,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 
 class BackgroundServer:
-    def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1"):
+    def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1", ssl_context: Any = None):
         self.app = app
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self.scheme = "https" if ssl_context else "http"
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name=f"server:{self._server.port}")
 
@@ -22,7 +23,7 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> "BackgroundServer":
         self._thread.start()

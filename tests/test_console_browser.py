@@ -85,3 +85,19 @@ def test_journal_before_provisioning_leads_home_and_after_to_its_table(emulator,
     page.get_by_role("link", name="Journal").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Journal")
     expect(page.get_by_text("Aucun enregistrement.")).to_be_visible()
+
+
+def test_a_real_acknowledgement_renders_in_the_console(live, page: Page):
+    """A sign-up through the stack; its welcome opened as a coordinator would, in a real browser."""
+    from tests.test_intake_webhook import VOLUNTEER
+
+    live.submit("volunteer", VOLUNTEER)
+    live.settle()
+    page.goto(live.emulator_url + "/console/outbox")
+    page.get_by_role("link", name="Bienvenue, Léa : votre inscription est bien reçue").click()
+    mail = page.frame_locator("iframe")
+    expect(mail.get_by_role("heading", level=1)).to_have_text("Bienvenue, Léa !")
+    expect(mail.get_by_role("heading", name="Et maintenant ?")).to_be_visible()
+    expect(mail.get_by_text("Lyon (69003)")).to_be_visible()
+    expect(mail.locator("ol > li")).to_have_count(3)
+    expect(page.locator("pre").first).to_contain_text("Votre convention d'engagement")  # the text twin
