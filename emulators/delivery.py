@@ -5,6 +5,7 @@ minutes and hours; the emulators compress time by `time_scale` (nominal seconds 
 seconds), so a retry "after 5 minutes" can happen 30 ms later in a test.
 
 `wait_idle()` lets a test or the demo wait until every delivery is settled, instead of sleeping.
+Several deliveries go out at once (`workers`), as vendors do: nothing may rely on their order.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class Delivery:
 
 
 class Deliverer:
-    def __init__(self, time_scale: float = 1 / 60):
+    def __init__(self, time_scale: float = 1 / 60, workers: int = 4):
         self.time_scale = time_scale
         self.deliveries: list[Delivery] = []
         self._queue: list[tuple[float, int, Delivery]] = []
@@ -72,9 +73,11 @@ class Deliverer:
         self._generation = 0
         self._changed = threading.Condition()
         self._stopped = False
-        self._session = requests.Session()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="webhook-deliveries")
-        self._thread.start()
+        self._local = threading.local()  # a session per worker: requests' sessions are not thread-safe
+        self._threads = [threading.Thread(target=self._run, daemon=True, name=f"webhook-deliveries-{n}")
+                         for n in range(workers)]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, delivery: Delivery) -> Delivery:
         with self._changed:
@@ -109,8 +112,10 @@ class Deliverer:
         body, headers = delivery.render(attempt)
         status: int | None = None
         record: dict[str, Any] = {"at": time.time()}
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
         try:
-            response = self._session.post(delivery.url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT)
+            response = self._local.session.post(delivery.url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT)
             status = record["status"] = response.status_code
         except requests.RequestException as exc:
             record["error"] = type(exc).__name__
@@ -151,4 +156,5 @@ class Deliverer:
         with self._changed:
             self._stopped = True
             self._changed.notify_all()
-        self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)

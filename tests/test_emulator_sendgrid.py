@@ -117,7 +117,7 @@ def test_events_are_signed_as_sendgrid_signs_and_bounces_are_reported(client, em
         assert verifier.verify_signature(batch.body.decode(), batch.headers[SIGNATURE], batch.headers[TIMESTAMP], key)
         assert not verifier.verify_signature(batch.body.decode() + " ", batch.headers[SIGNATURE],
                                              batch.headers[TIMESTAMP], key)
-    processed, outcome = (b.json() for b in batches)
+    processed, outcome = sorted((b.json() for b in batches), key=lambda batch: batch[0]["event"] != "processed")
     assert [e["event"] for e in processed] == ["processed", "processed"]
     by_email = {e["email"]: e for e in outcome}
     assert by_email["lea@exemple.fr"]["event"] == "delivered"
@@ -139,5 +139,5 @@ def test_failed_event_deliveries_are_retried(client, emulator):
     assert [r.json()[0]["event"] for r in received].count("processed") >= 2  # the failed batch came again
     deliveries = emulator.control("GET", "/deliveries")["deliveries"]
     assert {d["state"] for d in deliveries} == {"delivered"}
-    # one delivery thread, in order: each batch met one failure, then got through
-    assert [[a.get("status") for a in d["attempts"]] for d in deliveries] == [[500, 200], [503, 200]]
+    # each batch met one failure (which one met which depends on who was first), then got through
+    assert sorted([a.get("status") for a in d["attempts"]] for d in deliveries) == [[500, 200], [503, 200]]
