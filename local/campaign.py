@@ -25,8 +25,8 @@ Garcia David Bertrand Roux Vincent Fournier Morel Girard André Lefebvre Mercier
 Martinez Legrand Garnier Faure Rousseau Blanc Guérin Muller Henry Roussel Nicolas Perrin Morin Mathieu Clément
 Gauthier Dumont Lopez Fontaine Chevalier Robin Benali Nguyen Diallo Traoré Haddad Cohen Kone Da Silva Ferreira
 Boyer Lemoine Renaud Schmitt Colin Vidal Caron Picard Roger Fabre Aubert Lemaire Meyer Marchand Duval""".split()
-ASSOCIATIONS = ["AFEV", "Article 1", "Zup de Co", "Proxité", "Énergie Jeunes", "Secours populaire",
-                "Apprentis d'Auteuil", "Sport dans la Ville", ""]
+# The collective's member associations (as volunteers name them), or none.
+ASSOCIATIONS = ["AFEV", "AFEV", "Article 1", "Télémaque", "NQT", "Socrate", "Entraide scolaire amicale", "", "", ""]
 MOTIVATIONS = ["J'ai moi-même été aidé au collège et je veux rendre la pareille.",
                "Enseignant à la retraite, j'ai du temps et l'envie de transmettre.",
                "Étudiante en sciences, j'aime expliquer les maths simplement.",

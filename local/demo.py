@@ -1,10 +1,13 @@
 """`make demo`: the main job, offline, on the local stack.
 
 Starts the stack on the configured ports with a fresh store, provisions the base, publishes the
-forms, then runs a whole campaign through the Typeform emulator — 2,000 volunteers and 200
-structures with their pupils, a few second sign-ups and a few unusable answers — and prints what
-landed. The data stays in `var/binome.sqlite3`: a `make run` afterwards serves it and the console
-shows it.
+forms, seeds the member associations' antennas, then runs a whole campaign through the Typeform
+emulator — 2,000 volunteers and 200 structures with their pupils, a few second sign-ups, a few
+unusable answers and a few mistyped addresses that bounce. Every sign-up is acknowledged and sent
+its agreement or charter; most people sign (through DocuSign's stand-in), a few decline; the daily
+follow-up sends each antenna its list of volunteers to contact, and the antennas confirm most first
+contacts through their links. The report shows the funnel. The data stays in `var/binome.sqlite3`:
+a `make run` afterwards serves it and the console shows it.
 
 To finish in minutes, the demo lifts the local Airtable's 5 requests/s limit (and the matching
 client-side pacing); `make bench` keeps both on.
@@ -15,6 +18,8 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import logging
+import random
+import re
 import sys
 import time
 from typing import Any
@@ -22,20 +27,24 @@ from typing import Any
 import requests
 
 from emulators.server import quiet_request_logs
+from local.antennas import antennas
 from local.campaign import Campaign
 from local.emulator import EmulatorControl
 from local.stack import DEFAULT_DB, ROOT, LocalStack
 from schemas import base
-from schemas.records import MODELS, JournalEntry, Structure
+from schemas import options as opt
+from schemas.records import MODELS, Antenna, JournalEntry, Structure, Volunteer
 from shared import bootstrap
 from shared.provision import provision
 from shared.publish_forms import publish
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 from shared.typeform_client import TypeformClient
 
 REPORT = ROOT / "var" / "rapport-demo.md"
 VOLUNTEERS, STRUCTURES = 2000, 200
-SECOND_SIGNUPS, UNKNOWN_POSTCODES = 40, 8
+SECOND_SIGNUPS, UNKNOWN_POSTCODES, BOUNCING = 40, 8, 15
+SIGN, DECLINE = 0.88, 0.03  # of the documents sent; the rest stay unsigned
+FIRST_CONTACTS = 0.7  # of the volunteers listed to their antenna
 DEMO_AIRTABLE_RATE = 400.0  # requests/s the demo's own process allows itself (the emulator has no limit)
 
 
@@ -47,6 +56,9 @@ def progress(label: str, done: int, total: int) -> None:
 
 def submissions(campaign: Campaign, form_ids: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     volunteers = campaign.volunteers(VOLUNTEERS)
+    # A few addresses mistyped beyond repair: the acknowledgement bounces, the coordinators are told.
+    for n in range(100, 100 + BOUNCING):
+        volunteers[n]["email"] = volunteers[n]["email"].replace("@exemple.fr", "@bounce.example")
     jobs = [(form_ids["volunteer"], {"answers": v}) for v in volunteers]
     jobs += [(form_ids["structure"], {"answers": s}) for s in campaign.structures(STRUCTURES)]
     # People who fill the form twice (a new phone, more slots): one record each, journaled « Mis à jour ».
@@ -60,38 +72,124 @@ def submissions(campaign: Campaign, form_ids: dict[str, str]) -> list[tuple[str,
     return jobs
 
 
-def run_campaign(emulator_url: str, jobs: list[tuple[str, dict[str, Any]]]) -> None:
-    session = requests.Session()
-
-    def submit(job: tuple[str, dict[str, Any]]) -> None:
-        session.post(f"{emulator_url}/_emulator/typeform/{job[0]}/submit", json=job[1], timeout=30).raise_for_status()
-
+def in_parallel(label: str, work: list[Any], action: Any) -> None:
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        for done, _ in enumerate(pool.map(submit, jobs), start=1):
-            if done % 50 == 0 or done == len(jobs):
-                progress("réponses envoyées ", done, len(jobs))
+        for done, _ in enumerate(pool.map(action, work), start=1):
+            if done % 50 == 0 or done == len(work):
+                progress(label, done, len(work))
     print()
+
+
+def settle(control: EmulatorControl, label: str) -> None:
+    """Wait until every webhook the stand-ins owe (Typeform, SendGrid, DocuSign) is delivered."""
     while True:
-        summary = session.get(f"{emulator_url}/_emulator/deliveries/summary", timeout=10).json()
+        summary = control.call("GET", "/deliveries/summary")
         settled = sum(n for state, n in summary["states"].items() if state != "pending")
-        progress("réponses traitées", settled, len(jobs))
+        progress(label, settled, settled + summary["pending"])
         if summary["pending"] == 0:
             break
         time.sleep(0.5)  # a progress display, not a synchronisation: the loop ends on the count
     print()
 
 
+def run_campaign(control: EmulatorControl, jobs: list[tuple[str, dict[str, Any]]]) -> None:
+    in_parallel("réponses envoyées ", jobs, lambda job: control.call("POST", f"/typeform/{job[0]}/submit", json=job[1]))
+    settle(control, "réponses, accusés et envois")
+
+
+def sign(control: EmulatorControl, rng: random.Random) -> collections.Counter[str]:
+    """Most people sign what DocuSign sent them, a few decline, the rest have not yet."""
+    decisions: collections.Counter[str] = collections.Counter()
+    actions = []
+    for envelope in control.call("GET", "/envelopes")["envelopes"]:
+        draw = rng.random()
+        action = "complete" if draw < SIGN else "decline" if draw < SIGN + DECLINE else None
+        decisions[action or "en attente"] += 1
+        if action:
+            actions.append((envelope["envelopeId"], action))
+    in_parallel("signatures       ", actions, lambda a: control.call("POST", f"/envelopes/{a[0]}/{a[1]}"))
+    settle(control, "événements DocuSign")
+    return decisions
+
+
+def first_contacts(settings: Settings, control: EmulatorControl, rng: random.Random) -> int:
+    """The daily follow-up sends each antenna its list; the antennas confirm most first contacts."""
+    requests.post(f"{settings.PUBLIC_URL}/follow_up/", timeout=600,
+                  headers={"Authorization": f"Bearer {settings.AUTOMATION_SECRET}"}).raise_for_status()
+    links = [link for message in control.call("GET", "/outbox")["messages"]
+             if "liste-antenne" in message["categories"]
+             for link in re.findall(r"https?://\S+/first_contact/\?t=\S+", message["text"])]
+    chosen = [link for link in links if rng.random() < FIRST_CONTACTS]
+
+    def confirm(link: str) -> None:
+        url, _, token = link.partition("?t=")
+        requests.post(url, data={"t": token}, timeout=30).raise_for_status()
+
+    in_parallel("premiers contacts", chosen, confirm)
+    return len(chosen)
+
+
+def funnel_lines() -> list[str]:
+    gateway = bootstrap.gateway()
+    volunteers = gateway.all(Volunteer)
+    structures = gateway.all(Structure)
+    sent = {opt.EmailStatus.SENT.value, opt.EmailStatus.DELIVERED.value}
+    out = {opt.EnvelopeStatus.SENT.value, opt.EnvelopeStatus.SIGNED.value, opt.EnvelopeStatus.DECLINED.value}
+
+    def count(people: list[Any], test: Any) -> int:
+        return sum(1 for p in people if test(p))
+
+    steps = [("inscrits", len(volunteers)),
+             ("accusé envoyé", count(volunteers, lambda v: v.email_status in sent)),
+             ("convention envoyée", count(volunteers, lambda v: v.envelope_status in out)),
+             ("signée", count(volunteers, lambda v: v.envelope_status == opt.EnvelopeStatus.SIGNED.value)),
+             ("premier contact", count(volunteers, lambda v: v.first_contact_on is not None))]
+    lines = ["- Bénévoles : " + " → ".join(f"{label} {n}" for label, n in steps)]
+    lines.append(f"- Structures : inscrites {len(structures)} → accusé envoyé "
+                 f"{count(structures, lambda s: s.email_status in sent)} → charte envoyée "
+                 f"{count(structures, lambda s: s.envelope_status in out)} → signée "
+                 f"{count(structures, lambda s: s.envelope_status == opt.EnvelopeStatus.SIGNED.value)}")
+    problems = collections.Counter(v.email_status for v in volunteers + structures
+                                   if v.email_status not in sent)  # type: ignore[operator]
+    declined = count(volunteers + structures, lambda p: p.envelope_status == opt.EnvelopeStatus.DECLINED.value)
+    lines.append(f"- Adresses inutilisables ou envois en suspens : {dict(problems) or 'aucun'} ; documents refusés : "
+                 f"{declined}")
+    attached = collections.Counter(a for v in volunteers for a in v.antenna)
+    names = {a.record_id: a.name for a in gateway.all(Antenna)}
+    busiest = ", ".join(f"{names.get(a, a)} {n}" for a, n in attached.most_common(4))
+    lines.append(f"- Bénévoles rattachés à une antenne : {sum(attached.values())} ({busiest}…)")
+    return lines
+
+
+def once_each_lines(control: EmulatorControl) -> list[str]:
+    """Exactly once, seen from people: no address got two welcomes, no one two documents."""
+    messages = control.call("GET", "/outbox")["messages"]
+    welcomes = collections.Counter(m["recipients"][0] for m in messages if "accuse" in m["categories"])
+    updates = sum(1 for m in messages if "mise-a-jour" in m["categories"])
+    envelopes = collections.Counter(e["recipients"]["signers"][0]["email"]
+                                    for e in control.call("GET", "/envelopes")["envelopes"])
+    alerts = sum(1 for m in messages if "alerte" in m["categories"])
+    lists = sum(1 for m in messages if "liste-antenne" in m["categories"])
+    return [f"- Emails : {sum(welcomes.values())} accusés (au plus {max(welcomes.values(), default=0)} par adresse), "
+            f"{updates} mises à jour, {lists} listes d'antenne, {alerts} alertes aux coordinateurs",
+            f"- Documents à signer : {sum(envelopes.values())} (au plus {max(envelopes.values(), default=0)} par "
+            "personne)"]
+
+
 def summary_lines(stack_url: str, elapsed: float) -> list[str]:
     gateway = bootstrap.gateway()
     lines = [f"- {model.table_label()} : {len(gateway.all(model, fields=[base.table(model.table_key).primary.key]))}"
              " enregistrement(s)" for model in MODELS]
-    journal = collections.Counter(e.status for e in gateway.all(JournalEntry, fields=["status"]))
-    lines.append("- Journal par statut : " + ", ".join(f"{status} {n}" for status, n in sorted(journal.items())))
+    intake = collections.Counter(e.status for e in gateway.all(JournalEntry, fields=["status", "source"])
+                                 if e.source == opt.JournalSource.TYPEFORM.value)
+    lines.append("- Réponses Typeform au Journal : " + ", ".join(f"{status} {n}" for status, n in sorted(intake.items())))
     twins = [s for s in gateway.all(Structure, fields=["name", "duplicate_of"]) if s.duplicate_of]
     lines.append(f"- Structures signalées comme doublons probables : {len(twins)}")
     stats = requests.get(f"{stack_url}/_emulator/stats", timeout=10).json()["requests"]
-    airtable = sum(n for key, n in stats.items() if key.startswith("airtable"))
-    lines.append(f"- {airtable} requêtes Airtable, {elapsed:.0f} s au total")
+    calls = {service: sum(n for key, n in stats.items() if key.startswith(service))
+             for service in ("airtable", "sendgrid", "docusign")}
+    lines.append(f"- {calls['airtable']} requêtes Airtable, {calls['sendgrid']} appels SendGrid, {calls['docusign']} "
+                 f"appels DocuSign, {elapsed:.0f} s au total")
     return lines
 
 
@@ -104,6 +202,7 @@ def main() -> int:
               "puis relancez `make demo`.", file=sys.stderr)
         return 1
     started = time.monotonic()
+    rng = random.Random(2020)
     DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
     DEFAULT_DB.unlink(missing_ok=True)
     print("La démo lève la limite de 5 requêtes/s de l'Airtable local pour finir en quelques minutes "
@@ -120,12 +219,20 @@ def main() -> int:
         print("2. Formulaires Typeform :")
         for line in publish(settings, TypeformClient(settings), control.create_form):
             print(f"   {line}")
+        created = bootstrap.gateway().create(antennas())
+        print(f"3. Antennes : {len(created)} antennes des associations membres, et celle du collectif.")
         jobs = submissions(Campaign(), settings.form_ids)
-        print(f"3. Campagne : {VOLUNTEERS} bénévoles, {STRUCTURES} structures, {SECOND_SIGNUPS} réinscriptions, "
-              f"{UNKNOWN_POSTCODES} codes postaux inconnus ({len(jobs)} réponses).")
-        run_campaign(stack.emulators.url, jobs)
-        print("4. Ce qui est arrivé dans la base :")
-        lines = summary_lines(stack.emulators.url, time.monotonic() - started)
+        print(f"4. Campagne : {VOLUNTEERS} bénévoles, {STRUCTURES} structures, {SECOND_SIGNUPS} réinscriptions, "
+              f"{UNKNOWN_POSTCODES} codes postaux inconnus, {BOUNCING} adresses qui rebondissent ({len(jobs)} réponses).")
+        run_campaign(control, jobs)
+        decisions = sign(control, rng)
+        print(f"5. Signatures : {decisions['complete']} signés, {decisions['decline']} refusés, "
+              f"{decisions['en attente']} en attente.")
+        confirmed = first_contacts(settings, control, rng)
+        print(f"6. Premiers contacts confirmés par les antennes : {confirmed}.")
+        print("7. Ce qui est arrivé :")
+        lines = funnel_lines() + once_each_lines(control) + summary_lines(stack.emulators.url,
+                                                                            time.monotonic() - started)
         print("\n".join(f"   {line}" for line in lines))
     REPORT.write_text("# Démo binome\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"Rapport : {REPORT.relative_to(ROOT)}. Les données restent dans {DEFAULT_DB.relative_to(ROOT)} : "

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 from pyairtable import formulas as F
 
 from emulators.airtable.formula import Context, FormulaSyntaxError, compile_formula
+from tests.conftest import BASE_ID
 
 NOW = dt.datetime(2026, 11, 27, 12, tzinfo=dt.timezone.utc)
 FIELDS = {"Name", "Age", "Tags", "Done", "Born", "Empty", "Two words"}
@@ -102,3 +103,33 @@ def test_any_text_either_compiles_or_is_refused_cleanly(text):
 @given(st.text(max_size=30))
 def test_quoted_strings_round_trip(value):
     assert evaluate(F.EQ(F.Field("Name"), value), Name=value) is True
+
+
+@given(st.lists(st.sampled_from(["a@x.fr", "b@x.fr", "O'Neil", "", "c"]), min_size=1, max_size=12),
+       st.lists(st.sampled_from(["a@x.fr", "b@x.fr", "O'Neil", "c", "zz"]), min_size=1, max_size=3))
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_lookups_answered_from_the_index_agree_with_the_evaluator(emulator, api, values, wanted):
+    """`{Email}='…'` and `OR(…)` of them (what binome sends to find records by key) are answered
+    from an index; `AND(TRUE(), …)` forces the full evaluator on the same question."""
+    from pyairtable.formulas import EQ, OR, Field
+
+    emulator.control("POST", "/reset")
+    emulator.rate_limit(None)
+    emulator.control("PUT", f"/airtable/bases/{BASE_ID}", json={"name": "tests"})
+    table = api.base(BASE_ID).create_table("Lookups", [{"name": "Email", "type": "singleLineText"}])
+    table.batch_create([{"Email": v} if v else {} for v in values])
+    formula = str(OR(*(EQ(Field("Email"), w) for w in wanted)))
+
+    def agree() -> None:
+        indexed = [r["id"] for r in table.all(formula=formula)]
+        evaluated = [r["id"] for r in table.all(formula=f"AND(TRUE(), {formula})")]
+        assert indexed == evaluated
+
+    agree()
+    records = table.all()
+    table.update(records[-1]["id"], {"Email": wanted[0]})  # the index follows writes…
+    agree()
+    table.delete(records[0]["id"])  # …and deletions
+    agree()
+    first = table.all(formula=formula)[:1]
+    assert [r["id"] for r in first] == [r["id"] for r in table.all(formula=formula, max_records=1)]

@@ -81,7 +81,9 @@ class Records:
         sort_rules = params.get("sort") or []
         max_records = _int_param(params, "maxRecords", 0)
         if params.get("filterByFormula"):
-            records = self._filtered(base, table, records, params["filterByFormula"])
+            indexed = self.store.index.matching(table, params["filterByFormula"])
+            records = indexed if indexed is not None else self._filtered(base, table, records,
+                                                                        params["filterByFormula"])
         if max_records > 0 and not sort_rules:
             # Lookups like `first(formula=…)` stop at the first match instead of scanning on.
             records = itertools.islice(records, max_records)
@@ -247,7 +249,7 @@ class Records:
             for f in table.fields:
                 if f.type == "multipleRecordLinks":
                     self._relink(base, f, record.id, set(record.cells.get(f.id) or []), set())
-            self.store.delete_record(record_id)
+            self.store.delete_record(table, record_id)
         return [{"id": rid, "deleted": True} for rid in record_ids]
 
     def _merge_fields(self, table: Table, upsert: Any) -> list[FieldDef]:

@@ -16,6 +16,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
+from emulators.airtable.index import EqualityIndex
+
 ID_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -117,6 +119,7 @@ class Store:
         self.db.executescript(SCHEMA)
         self.bases: dict[str, Base] = {}
         self._seq = 0
+        self.index = EqualityIndex()
         self._load()
 
     # --- loading and persistence ------------------------------------------------------------
@@ -147,18 +150,21 @@ class Store:
                         (table.id, table.base_id, base.tables.index(table), json.dumps(table.meta())))
 
     def save_record(self, table: Table, record: Record) -> None:
+        self.index.saved(table, record)
         self._seq += 1
         self.db.execute(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET cells = excluded.cells",
             (record.id, table.id, self._seq, record.created_time, json.dumps(record.cells)))
 
-    def delete_record(self, record_id: str) -> None:
+    def delete_record(self, table: Table, record_id: str) -> None:
+        self.index.deleted(table, record_id)
         self.db.execute("DELETE FROM records WHERE id = ?", (record_id,))
 
     def reset(self) -> None:
         with self.lock:
             self.db.executescript("DELETE FROM records; DELETE FROM tables; DELETE FROM bases;")
             self.bases.clear()
+            self.index.clear()
 
     # --- bases ---------------------------------------------------------------------------------
 
