@@ -65,7 +65,7 @@ class Delivery:
 
 class Deliverer:
     def __init__(self, time_scale: float = 1 / 60, workers: int = 4):
-        self.time_scale = time_scale
+        self.time_scale = self.initial_time_scale = time_scale
         self.deliveries: list[Delivery] = []
         self._queue: list[tuple[float, int, Delivery]] = []
         self._sequence = itertools.count()
@@ -79,11 +79,11 @@ class Deliverer:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, delivery: Delivery) -> Delivery:
+    def submit(self, delivery: Delivery, nominal_delay: float = 0.0) -> Delivery:
         with self._changed:
             delivery.generation = self._generation
             self.deliveries.append(delivery)
-            self._schedule(delivery, 0.0)
+            self._schedule(delivery, nominal_delay)
         return delivery
 
     def _schedule(self, delivery: Delivery, nominal_delay: float) -> None:
@@ -147,7 +147,9 @@ class Deliverer:
             return True
 
     def clear(self) -> None:
+        """Forget every delivery, and go back to the time scale the stand-ins started with."""
         with self._changed:
+            self.time_scale = self.initial_time_scale
             self._generation += 1
             self._queue.clear()
             self.deliveries.clear()

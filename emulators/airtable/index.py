@@ -61,6 +61,12 @@ class EqualityIndex:
             ids |= self._index(table, f).get(value, set())
         return [r for r in table.records.values() if r.id in ids] if ids else []
 
+    def ids_with(self, table: Table, f: FieldDef, value: object) -> set[str] | None:
+        """The records whose cell `f` holds `value`; None when the field is not indexed by value."""
+        if f.type not in INDEXED_TYPES or not isinstance(value, str):
+            return None
+        return set(self._index(table, f).get(value, set()))
+
     def _index(self, table: Table, f: FieldDef) -> dict[str, set[str]]:
         key = (table.id, f.id)
         if key not in self._values:

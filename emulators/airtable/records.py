@@ -223,14 +223,14 @@ class Records:
             return {"records": results}
         return {"records": results, "createdRecords": created, "updatedRecords": updated}
 
-    @staticmethod
-    def _merge_target(table: Table, merge_on: list[FieldDef], new_cells: dict[str, Any]) -> str | None:
+    def _merge_target(self, table: Table, merge_on: list[FieldDef], new_cells: dict[str, Any]) -> str | None:
         """The one existing record whose merge fields equal the new values, or None."""
         missing = [f.name for f in merge_on if cells.is_empty(new_cells.get(f.id))]
         if missing:
             raise invalid_request(f"Record is missing a value for fieldsToMergeOn: {', '.join(missing)}")
-        matches = [r.id for r in table.records.values()
-                   if all(r.cells.get(f.id) == new_cells[f.id] for f in merge_on)]
+        candidates = self.store.index.ids_with(table, merge_on[0], new_cells[merge_on[0].id])
+        pool = table.records.values() if candidates is None else (table.records[i] for i in candidates)
+        matches = [r.id for r in pool if all(r.cells.get(f.id) == new_cells[f.id] for f in merge_on)]
         if len(matches) > 1:
             raise ApiError.typed(422, "INVALID_RECORDS",
                                  "More than one record matches the fieldsToMergeOn values")

@@ -3,7 +3,9 @@
 202 with `X-Message-Id` for a valid request (200 and nothing sent in sandbox mode), SendGrid's
 `{"errors": [{message, field, help}]}` otherwise. Accepted mail is captured in the outbox (one
 message per personalization, as SendGrid sends them) and followed by signed Event Webhook
-batches: `processed`, then `delivered` or `bounce`.
+batches: `processed`, then `delivered` or `bounce`. Like SendGrid, the stand-in gathers the events of
+every message into batches posted every 30 seconds (compressed like its other delays), so one POST
+carries the events of many messages and nothing may rely on their grouping.
 """
 
 from __future__ import annotations
@@ -32,6 +34,31 @@ MAX_CUSTOM_ARGS_BYTES = 10_000
 MAX_CATEGORIES = 10
 # SendGrid retries failed event posts for up to about 24 hours.
 EVENT_RETRY_DELAYS = [60, 300, 600, 1800, 3600, 7200, 14400, 28800, 43200]
+BATCH_WINDOW = 30  # nominal seconds SendGrid gathers events before posting them
+
+
+class EventBatch:
+    """Events gathered until the batch is first posted; then fixed, so a retry posts the same body."""
+
+    def __init__(self, signer: EventSigner):
+        self.signer = signer
+        self.events: list[dict[str, Any]] = []
+        self.body: bytes | None = None
+        self.lock = threading.Lock()
+
+    def add(self, events: list[dict[str, Any]]) -> bool:
+        """Add to this batch unless it has gone out already."""
+        with self.lock:
+            if self.body is not None:
+                return False
+            self.events.extend(events)
+            return True
+
+    def render(self, attempt: int) -> tuple[bytes, dict[str, str]]:
+        with self.lock:
+            if self.body is None:
+                self.body = encode(self.events)
+        return self.body, self.signer.headers(self.body)  # signed at each post, as SendGrid does
 
 
 def error(message: str, field: str | None = None, help_url: str | None = None) -> dict[str, Any]:
@@ -50,6 +77,7 @@ class SendGridState:
         self.signer = EventSigner()
         self.outbox: list[dict[str, Any]] = [message for _, message in documents.load("sendgrid_outbox")]
         self.lock = threading.Lock()
+        self._batch: EventBatch | None = None
 
     def capture(self, message: dict[str, Any]) -> None:
         with self.lock:
@@ -61,16 +89,21 @@ class SendGridState:
         self.documents.put("sendgrid_outbox", str(message["index"]), message)
 
     def _deliver(self, events: list[dict[str, Any]], message: dict[str, Any]) -> None:
-        body = encode(events)
         message.setdefault("events", []).extend(e["event"] for e in events)
+        with self.lock:
+            if self._batch is not None and self._batch.add(events):
+                return
+            self._batch = batch = EventBatch(self.signer)
+            batch.add(events)
         self.deliverer.submit(Delivery(
             id=secrets.token_hex(8), service="sendgrid", url=self.event_webhook_url or "",
-            description=f"{len(events)} événement(s) {events[0]['event']} pour {message['subject'] or message['template_id']}",
-            render=lambda attempt: (body, self.signer.headers(body)), policy=backoff_policy(EVENT_RETRY_DELAYS)))
+            description="lot d'événements SendGrid", render=batch.render,
+            policy=backoff_policy(EVENT_RETRY_DELAYS)), nominal_delay=BATCH_WINDOW)
 
     def reset(self) -> None:
         with self.lock:
             self.outbox.clear()
+            self._batch = None
             self.documents.clear("sendgrid_outbox")
 
 
