@@ -57,6 +57,7 @@ def test_volunteer_sign_up_lands_once_in_five_requests(live):
 
 def test_second_sign_up_updates_the_same_record_and_says_so(live):
     live.submit("volunteer", VOLUNTEER)
+    live.settle()  # Typeform delivers side by side: this test is about one sign-up after the other
     live.submit("volunteer", {**VOLUNTEER, "email": "LEA.MARTIN@exemple.fr", "capacity": 3})
     live.settle()
     [volunteer] = live.gateway.all(Volunteer)
@@ -66,6 +67,7 @@ def test_second_sign_up_updates_the_same_record_and_says_so(live):
 
 def test_structure_its_pupils_and_a_probable_duplicate(live):
     live.submit("structure", STRUCTURE)
+    live.settle()
     live.submit("structure", {**STRUCTURE, "name": "COLLEGE JEAN MOULIN", "email": "principal@college.fr"})
     live.settle()
     structures = {s.email: s for s in live.gateway.all(Structure)}
