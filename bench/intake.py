@@ -1,8 +1,11 @@
-"""Intake through the local stack, with Airtable's 5 requests/s limit on, as in production.
+"""Intake and onboarding through the local stack, with Airtable's 5 requests/s limit on (and its
+penalty after a 429), as in production.
 
-- Airtable requests per sign-up, per form (counted by the emulator);
-- a burst of volunteer sign-ups (`BURST`, default 100; the collective's 2,000 take ~20 minutes at
-  5 requests/s) against the ceiling that limit allows: 5 requests/s ÷ requests per sign-up.
+- Airtable requests per sign-up, per form: intake's and onboarding's own (vendors' events
+  unplugged), then what the vendors' events about that sign-up add (DocuSign's « sent », SendGrid's
+  batch); vendor calls per sign-up (counted by the emulators);
+- a burst of volunteer sign-ups (`BURST`, default 100), events included, against the ceiling the
+  limit allows: 5 requests/s ÷ requests per sign-up.
 """
 
 from __future__ import annotations
@@ -25,17 +28,29 @@ from shared.settings import isolated_settings
 from shared.typeform_client import TypeformClient
 
 
-def airtable_requests(url: str) -> int:
-    stats = requests.get(f"{url}/_emulator/stats", timeout=10).json()["requests"]
-    return sum(n for key, n in stats.items() if key.startswith("airtable"))
+def counts(control: EmulatorControl) -> dict[str, int]:
+    stats = control.call("GET", "/stats")["requests"]
+    return {service: sum(n for key, n in stats.items() if key.startswith(service))
+            for service in ("airtable", "sendgrid", "docusign")}
 
 
-def submit_and_settle(url: str, form_id: str, answers: list[dict[str, Any]]) -> float:
+def submit_and_settle(control: EmulatorControl, form_id: str, answers: list[dict[str, Any]]) -> float:
     started = time.perf_counter()
     for one in answers:
-        requests.post(f"{url}/_emulator/typeform/{form_id}/submit", json={"answers": one}, timeout=30).raise_for_status()
-    requests.post(f"{url}/_emulator/deliveries/wait", json={"timeout": 3600}, timeout=3700).raise_for_status()
+        control.call("POST", f"/typeform/{form_id}/submit", json={"answers": one})
+    control.call("POST", "/deliveries/wait", json={"timeout": 3600}, timeout=3700)
     return time.perf_counter() - started
+
+
+def one_sign_up(control: EmulatorControl, stack: LocalStack, form_id: str, answers: dict[str, Any]) -> str:
+    control.call("POST", "/config", json={"sendgrid_event_url": None, "docusign_connect_url": None})
+    before = counts(control)
+    submit_and_settle(control, form_id, [answers])
+    own = counts(control)
+    control.call("POST", "/config", json=stack.vendor_webhooks)
+    return (f"{own['airtable'] - before['airtable']} Airtable requests (intake and onboarding), "
+            f"{own['sendgrid'] - before['sendgrid']} SendGrid call(s), {own['docusign'] - before['docusign']} "
+            "DocuSign call(s)")
 
 
 def main() -> None:
@@ -43,27 +58,30 @@ def main() -> None:
     burst = int(os.environ.get("BURST", "100"))
     with LocalStack(isolated_settings(), airtable_rate_limit=AIRTABLE_REQUESTS_PER_SECOND,
                     time_scale=1e-3) as stack:
-        settings, url = stack.settings, stack.emulators.url
-        control = EmulatorControl(url)
+        settings, control = stack.settings, EmulatorControl(stack.emulators.url)
         control.ensure_base(settings.AIRTABLE_BASE_ID)
         provision(bootstrap.gateway())
         publish(settings, TypeformClient(settings), control.create_form)
         ids, campaign = settings.form_ids, Campaign(seed=11)
-        print("Intake through the local stack (Airtable limit on: 5 requests/s per base):")
+        print("Intake and onboarding through the local stack (Airtable limit on: 5 requests/s per base, "
+              "with its penalty):")
         for kind, answers in (("volunteer", campaign.volunteer(0)), ("structure", campaign.structure(0))):
-            before = airtable_requests(url)
-            submit_and_settle(url, ids[kind], [answers])
             extra = f" ({answers['pupil_count']} pupils)" if kind == "structure" else ""
-            print(f"  Airtable requests for one {kind} sign-up{extra}: {airtable_requests(url) - before}")
-        volunteers = [campaign.volunteer(n) for n in range(1, burst + 1)]
-        before = airtable_requests(url)
-        seconds = submit_and_settle(url, ids["volunteer"], volunteers)
-        used = airtable_requests(url) - before
+            print(f"  one {kind} sign-up{extra}: {one_sign_up(control, stack, ids[kind], answers)}")
+        before = counts(control)
+        submit_and_settle(control, ids["volunteer"], [campaign.volunteer(1)])
+        with_events = counts(control)["airtable"] - before["airtable"]
+        print(f"  one volunteer sign-up with its vendors' events (DocuSign « sent », SendGrid's batch): "
+              f"{with_events} Airtable requests")
+        volunteers = [campaign.volunteer(n) for n in range(2, burst + 2)]
+        before = counts(control)
+        seconds = submit_and_settle(control, ids["volunteer"], volunteers)
+        used = counts(control)["airtable"] - before["airtable"]
         per_signup = used / burst
         ceiling = AIRTABLE_REQUESTS_PER_SECOND / per_signup
-        errors = requests.get(f"{url}/_emulator/stats", timeout=10).json()["errors"]
-        print(f"  burst of {burst} sign-ups: {seconds:.1f} s = {burst / seconds:.2f} sign-ups/s, "
-              f"{per_signup:.2f} requests each; ceiling at 5 req/s = {ceiling:.2f} sign-ups/s "
+        errors = control.call("GET", "/stats")["errors"]
+        print(f"  burst of {burst} sign-ups, events included: {seconds:.1f} s = {burst / seconds:.2f} sign-ups/s, "
+              f"{per_signup:.2f} Airtable requests each; ceiling at 5 req/s = {ceiling:.2f} sign-ups/s "
               f"({burst / seconds / ceiling:.0%} of it); 429 answers: {errors.get('airtable 429', 0)}")
 
 

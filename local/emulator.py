@@ -15,8 +15,8 @@ class EmulatorControl:
         self.url = emulator_url.rstrip("/")
         self.session = requests.Session()
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.session.request(method, f"{self.url}/_emulator{path}", timeout=TIMEOUT, **kwargs)
+    def call(self, method: str, path: str, timeout: float = TIMEOUT, **kwargs: Any) -> Any:
+        response = self.session.request(method, f"{self.url}/_emulator{path}", timeout=timeout, **kwargs)
         response.raise_for_status()
         return response.json()
 
