@@ -44,6 +44,7 @@ SUBJECTS = [subject.value for subject in opt.Subject]
 SUBJECT_WEIGHTS = [25, 15, 12, 5, 3, 7, 8, 6, 3, 3, 6, 7]
 SLOTS = [slot.value for slot in opt.Slot]  # type: ignore[attr-defined]
 MODES = [mode.value for mode in opt.Mode]
+DISTANCES = [distance.value for distance in opt.Distance]
 
 
 def slot_weight(slot: str, pupil: bool) -> float:
@@ -105,11 +106,13 @@ class Campaign:
             "levels": LEVELS[start:start + rng.choice([2, 2, 3])],
             "subjects": self.pick(SUBJECTS, SUBJECT_WEIGHTS, rng.choice([1, 2, 2, 3])),
             "slots": self.slots(rng.randint(3, 8), pupil=False),
-            "mode": rng.choices(MODES, [35, 30, 35])[0],
+            "mode": (mode := rng.choices(MODES, [35, 30, 35])[0]),
             "capacity": rng.choices([1, 2, 3, 4, 5], [40, 35, 15, 6, 4])[0],
             "hours_per_week": rng.choice([1, 1.5, 2, 2, 3, 4]),
             "motivation": rng.choice(MOTIVATIONS), "consent": True,
         }
+        if mode != opt.Mode.REMOTE.value:
+            answers["max_distance"] = rng.choices(DISTANCES, [10, 30, 45, 15])[0]
         if association := rng.choice(ASSOCIATIONS):
             answers["association"] = association
         if rng.random() < 0.2:

@@ -173,6 +173,7 @@ VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
     multi("subjects", "Matières", opt.Subject),
     multi("slots", "Disponibilités", opt.Slot),
     single("mode", "Modalité", opt.Mode),
+    single("max_distance", "Distance acceptée", opt.Distance),
     number("capacity", "Capacité"),
     number("hours_per_week", "Heures par semaine", precision=1),
     text("association", "Association"),

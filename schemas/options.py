@@ -49,6 +49,15 @@ class Mode(StrEnum):
     BOTH = "Les deux"
 
 
+class Distance(StrEnum):
+    """How far a volunteer goes to meet a pupil in person, in bands a person understands."""
+
+    COMMUNE = "Même commune"
+    EPCI = "Même intercommunalité"
+    DEPARTEMENT = "Même département"
+    REGION = "Même région"
+
+
 class VolunteerStatus(StrEnum):
     REGISTERED = "Inscrit"
     AGREEMENT_SENT = "Convention envoyée"

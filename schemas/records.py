@@ -75,6 +75,7 @@ class Volunteer(AirtableRecord):
     subjects: list[opt.Subject] = []
     slots: list[opt.Slot] = []
     mode: opt.Mode | None = None
+    max_distance: opt.Distance | None = None
     capacity: int | None = None
     hours_per_week: float | None = None
     association: str = ""

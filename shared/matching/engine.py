@@ -1,0 +1,252 @@
+"""The matching engine: for every pupil's need, a short list of mentors who really fit, best first,
+each with its explanation in French; for a need nobody fits, the constraint that left nobody.
+
+Pure: data in (`Mentor`, `Pupil`), data out (`Result`). The whole pool is matched at once: every
+need's best candidates are found by the compiled search of `kernels`, then (capacity-aware, the
+default) the K suggestions per need are shared out so that no mentor is offered to far more needs
+than their free places (`overbooking` × free places), scarcest needs first — the way the best
+mentoring platforms cap "top match" lists. Independent top-K stays available, to measure against.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from shared.geo import Band
+from shared.matching import kernels
+from shared.matching.places import band_of
+from shared.matching.model import (IN_PERSON, LEVELS, MODE_BITS, REMOTE, SLOTS, SUBJECTS, Mentor, NoFit, Pupil,
+                                   Result, Suggestion)
+
+K = 5
+CANDIDATES = 20  # best candidates kept per need before sharing out
+OVERBOOKING = 3.0  # a mentor is offered to at most this many needs per free place
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+Array = npt.NDArray[np.int64]
+
+
+def mask(values: Sequence[str], vocabulary: list[str]) -> int:
+    positions = {value: n for n, value in enumerate(vocabulary)}
+    return sum(1 << positions[v] for v in values if v in positions)
+
+
+class Codes:
+    """Interns place codes: equal codes, equal integers; unknown, -1."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def __call__(self, code: str) -> int:
+        if not code:
+            return -1
+        return self.ids.setdefault(code, len(self.ids))
+
+
+@dataclass
+class Pool:
+    """Mentors and needs as columns, with the index the search walks."""
+
+    mentors: list[Mentor]
+    pupils: list[Pupil]
+    arrays: dict[str, npt.NDArray[Any]]
+
+    @classmethod
+    def build(cls, mentors: Sequence[Mentor], pupils: Sequence[Pupil], today: dt.date | None = None) -> "Pool":
+        today = today or dt.date.today()
+        communes, epcis, departements, regions = Codes(), Codes(), Codes(), Codes()
+        for place in [*(m.place for m in mentors), *(p.place for p in pupils)]:  # régions first, to size the index
+            regions(place.region)
+        index = {m.id: n for n, m in enumerate(mentors)}
+        a: dict[str, npt.NDArray[Any]] = {
+            "v_levels": np.array([mask(m.levels, LEVELS) for m in mentors], np.int64),
+            "v_subj": np.array([mask(m.subjects, SUBJECTS) for m in mentors], np.int64),
+            "v_slots": np.array([mask(m.slots, SLOTS) for m in mentors], np.int64),
+            "v_mode": np.array([MODE_BITS.get(m.mode, 0) for m in mentors], np.int64),
+            "v_com": np.array([communes(m.place.commune) for m in mentors], np.int64),
+            "v_epci": np.array([epcis(m.place.epci) for m in mentors], np.int64),
+            "v_dept": np.array([departements(m.place.departement) for m in mentors], np.int64),
+            "v_reg": np.array([regions(m.place.region) for m in mentors], np.int64),
+            "v_maxband": np.array([m.max_band for m in mentors], np.int64),
+            "v_free": np.array([m.free for m in mentors], np.int64),
+            "v_wait": np.array([(today - m.registered.date()).days if m.registered else 0 for m in mentors], np.float64),
+            "v_load": np.array([m.load for m in mentors], np.int64),
+            "n_level": np.array([LEVELS.index(p.level) if p.level in LEVELS else -1 for p in pupils], np.int64),
+            "n_subj": np.array([mask(p.subjects, SUBJECTS) for p in pupils], np.int64),
+            "n_slots": np.array([mask(p.slots, SLOTS) for p in pupils], np.int64),
+            "n_mode": np.array([MODE_BITS.get(p.mode, 0) for p in pupils], np.int64),
+            "n_com": np.array([communes(p.place.commune) for p in pupils], np.int64),
+            "n_epci": np.array([epcis(p.place.epci) for p in pupils], np.int64),
+            "n_dept": np.array([departements(p.place.departement) for p in pupils], np.int64),
+            "n_reg": np.array([regions(p.place.region) for p in pupils], np.int64),
+        }
+        excluded = [sorted(index[m] for m in p.excluded if m in index) for p in pupils]
+        a["excl_ptr"] = np.concatenate([[0], np.cumsum([len(e) for e in excluded])]).astype(np.int64)
+        a["excl_idx"] = np.array([v for e in excluded for v in e], np.int64)
+        pool = cls(list(mentors), list(pupils), a)
+        pool._index(max(len(regions.ids), 1))
+        return pool
+
+    def _index(self, regions: int) -> None:
+        a, S = self.arrays, len(SUBJECTS)
+        a["R"] = np.array(regions)
+        levels = (a["v_levels"][:, None] >> np.arange(len(LEVELS))) & 1
+        subjects = (a["v_subj"][:, None] >> np.arange(S)) & 1
+        listed = levels[:, :, None] * subjects[:, None, :]  # mentor × level × subject
+        mentor, level, subject = np.nonzero(listed)
+        key = level * S + subject
+        remote = (a["v_mode"][mentor] & REMOTE) != 0
+        meets = ((a["v_mode"][mentor] & IN_PERSON) != 0) & (a["v_reg"][mentor] >= 0)
+        only = meets & ~remote
+        region_key = key * regions + np.maximum(a["v_reg"][mentor], 0)
+        buckets = len(LEVELS) * S
+        a["all_ptr"], a["all_idx"] = csr(key, mentor, buckets)
+        a["rem_ptr"], a["rem_idx"] = csr(key[remote], mentor[remote], buckets)
+        a["meet_ptr"], a["meet_idx"] = csr(region_key[meets], mentor[meets], buckets * regions)
+        a["only_ptr"], a["only_idx"] = csr(region_key[only], mentor[only], buckets * regions)
+
+    def valid_needs(self) -> npt.NDArray[np.bool_]:
+        return (self.arrays["n_level"] >= 0) & (self.arrays["n_mode"] > 0)
+
+
+def csr(keys: Array, values: Array, size: int) -> tuple[Array, Array]:
+    """Values grouped by key (stable, so in ascending value order within a key), with offsets."""
+    order = np.lexsort((values, keys))
+    counts = np.bincount(keys, minlength=size) if len(keys) else np.zeros(size, np.int64)
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), values[order].astype(np.int64)
+
+
+@dataclass
+class Search:
+    """The raw answer of the search: candidates per need (mentor indices, -1 for none), scores,
+    and how many mentors fit each need in all."""
+
+    candidates: Array
+    scores: npt.NDArray[np.float64]
+    fitting: Array
+
+
+def search(pool: Pool, width: int = CANDIDATES) -> Search:
+    a = pool.arrays
+    top, scores, fitting = kernels.best_candidates(
+        width, len(SUBJECTS), int(a["R"]), a["n_level"], a["n_subj"], a["n_slots"], a["n_mode"], a["n_com"],
+        a["n_epci"], a["n_dept"], a["n_reg"], a["excl_ptr"], a["excl_idx"], a["v_subj"], a["v_slots"], a["v_mode"],
+        a["v_com"], a["v_epci"], a["v_dept"], a["v_reg"], a["v_maxband"], a["v_free"], a["v_wait"], a["v_load"],
+        a["rem_ptr"], a["rem_idx"], a["meet_ptr"], a["meet_idx"], a["only_ptr"], a["only_idx"], kernels.WEIGHTS)
+    invalid = ~pool.valid_needs()
+    top[invalid], fitting[invalid] = -1, 0
+    return Search(top, scores, fitting)
+
+
+def naive_search(pool: Pool, width: int = CANDIDATES) -> Search:
+    """Every pair visited, compiled too: the reference the indexed search is checked against."""
+    a = pool.arrays
+    top, scores, fitting = kernels.naive_best(
+        width, a["n_level"], a["n_subj"], a["n_slots"], a["n_mode"], a["n_com"], a["n_epci"], a["n_dept"], a["n_reg"],
+        a["excl_ptr"], a["excl_idx"], a["v_levels"], a["v_subj"], a["v_slots"], a["v_mode"], a["v_com"], a["v_epci"],
+        a["v_dept"], a["v_reg"], a["v_maxband"], a["v_free"], a["v_wait"], a["v_load"], kernels.WEIGHTS)
+    invalid = ~pool.valid_needs()
+    top[invalid], fitting[invalid] = -1, 0
+    return Search(top, scores, fitting)
+
+
+def share_out(pool: Pool, found: Search, k: int = K, overbooking: float = OVERBOOKING) -> Array:
+    """The capacity-aware K suggestions per need (mentor indices, -1 for none)."""
+    budget = np.ceil(np.maximum(pool.arrays["v_free"], 0) * overbooking).astype(np.int64)
+    chosen, _ = kernels.allocate(found.candidates, found.fitting, budget, k)
+    return np.asarray(chosen)
+
+
+def independent(found: Search, k: int = K) -> Array:
+    """Each need's own top K, whatever the others get."""
+    return found.candidates[:, :k]
+
+
+def suggest(mentors: Sequence[Mentor], pupils: Sequence[Pupil], k: int = K, overbooking: float = OVERBOOKING,
+            capacity_aware: bool = True, today: dt.date | None = None) -> Result:
+    """The suggestions for every need, explained, and why the others have none."""
+    pool = Pool.build(mentors, pupils, today)
+    found = search(pool, max(CANDIDATES, k))
+    chosen = share_out(pool, found, k, overbooking) if capacity_aware else independent(found, k)
+    result = Result()
+    scores = {(n, int(v)): float(s) for n in range(len(pupils)) for v, s in zip(found.candidates[n], found.scores[n])
+              if v >= 0}
+    for n, pupil in enumerate(pupils):
+        picked = [int(v) for v in chosen[n] if v >= 0]
+        if picked:
+            result.suggestions[pupil.id] = [explain(pool, pupil, pool.mentors[v], scores[(n, v)], today) for v in picked]
+    empty = np.array([n for n, p in enumerate(pupils) if p.id not in result.suggestions], np.int64)
+    result.no_fit.update(no_fit_reasons(pool, empty))
+    return result
+
+
+def explain(pool: Pool, pupil: Pupil, mentor: Mentor, score: float, today: dt.date | None) -> Suggestion:
+    band = band_of(pupil.place, mentor.place)
+    in_person = (MODE_BITS.get(pupil.mode, 0) & IN_PERSON != 0 and MODE_BITS.get(mentor.mode, 0) & IN_PERSON != 0
+                 and band <= mentor.max_band)
+    slots = tuple(s for s in SLOTS if s in pupil.slots and s in mentor.slots)
+    subjects = tuple(s for s in pupil.subjects if s in mentor.subjects)
+    parts = [f"{pupil.level} ✓", *(f"{s} ✓" for s in subjects), *(f"{lower_day(s)} ✓" for s in slots[:3])]
+    if len(slots) > 3:
+        parts[-1] += f" (+{len(slots) - 3})"
+    parts.append(f"{Band(band).label}, en présentiel" if in_person else "à distance")
+    if mentor.registered is not None:
+        days = ((today or dt.date.today()) - mentor.registered.date()).days
+        parts.append(f"inscrit·e il y a {days} jour{'s' if days > 1 else ''}")
+    return Suggestion(mentor.id, round(score, 4), band, in_person, slots, subjects, " · ".join(parts))
+
+
+def lower_day(slot: str) -> str:
+    day, _, hours = slot.partition(" ")
+    return f"{day.lower()} {hours}"
+
+
+def no_fit_reasons(pool: Pool, needs: Array) -> dict[str, NoFit]:
+    """For each need nobody fits: how many mentors remain after each constraint, and the first
+    constraint that left none — in words a coordinator can act on."""
+    if len(needs) == 0:
+        return {}
+    a = pool.arrays
+    available = a["v_free"] > 0
+    levels = (a["v_levels"][:, None] >> np.arange(len(LEVELS))) & 1
+    level_available = (levels[available]).sum(axis=0).astype(np.int64)
+    counts = kernels.constraint_counts(needs, len(SUBJECTS), a["n_level"], a["n_subj"], a["n_slots"], a["v_subj"],
+                                       a["v_slots"], a["v_free"], a["all_ptr"], a["all_idx"], level_available)
+    total = int(available.sum())
+    reasons = {}
+    for row, n in zip(counts, needs):
+        pupil = pool.pupils[int(n)]
+        steps = (("disponibles", total), ("au niveau", int(row[0])), ("dans les matières", int(row[1])),
+                 ("sur les créneaux", int(row[2])))
+        reasons[pupil.id] = NoFit(reason_for(pupil, steps), steps)
+    return reasons
+
+
+def reason_for(pupil: Pupil, steps: tuple[tuple[str, int], ...]) -> str:
+    if pupil.level not in LEVELS or MODE_BITS.get(pupil.mode, 0) == 0:
+        return "Besoin incomplet : niveau ou modalité manquants."
+    available, level, subjects, slots = (count for _, count in steps)
+    if available == 0:
+        return "Aucun·e bénévole disponible (convention signée et place libre)."
+    if level == 0:
+        return f"Aucun·e bénévole disponible pour le niveau {pupil.level}."
+    if subjects == 0:
+        return f"Aucun·e bénévole disponible en {', '.join(pupil.subjects)} au niveau {pupil.level}."
+    if slots == 0:
+        return (f"{subjects} bénévole(s) en {', '.join(pupil.subjects)} au niveau {pupil.level}, mais aucun·e sur "
+                f"les créneaux demandés ({', '.join(lower_day(s) for s in pupil.slots)}).")
+    if MODE_BITS[pupil.mode] == IN_PERSON:
+        return (f"{slots} bénévole(s) sur les créneaux et les matières, mais aucun·e ne se déplace jusqu'à "
+                "l'élève : un accompagnement à distance élargirait le choix.")
+    return (f"{slots} bénévole(s) sur les créneaux et les matières, mais aucun·e dans une modalité compatible "
+            f"({pupil.mode}) ou ils et elles sont déjà suggéré·es à ce besoin puis écarté·es.")
+
+
+def expected_coverage(found: Search) -> float:
+    needs = len(found.fitting)
+    return float((found.fitting > 0).sum()) / needs if needs else math.nan
