@@ -27,6 +27,7 @@ from shared.matching.model import (IN_PERSON, LEVELS, MODE_BITS, REMOTE, SLOTS, 
 K = 5
 CANDIDATES = 20  # best candidates kept per need before sharing out
 OVERBOOKING = 3.0  # a mentor is offered to at most this many needs per free place
+HYSTERESIS = 0.05  # a current list within 5% of the fresh one's total score is kept
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 Array = npt.NDArray[np.int64]
 
@@ -153,6 +154,24 @@ def naive_search(pool: Pool, width: int = CANDIDATES) -> Search:
     invalid = ~pool.valid_needs()
     top[invalid], fitting[invalid] = -1, 0
     return Search(top, scores, fitting)
+
+
+def rescore(pool: Pool, needs: Array, mentors: Array) -> npt.NDArray[np.float64]:
+    """The score of each (need, mentor) pair as things stand, -inf where they no longer fit."""
+    a = pool.arrays
+    return np.asarray(kernels.pair_scores(
+        needs.astype(np.int64), mentors.astype(np.int64), a["n_level"], a["n_subj"], a["n_slots"], a["n_mode"],
+        a["n_com"], a["n_epci"], a["n_dept"], a["n_reg"], a["excl_ptr"], a["excl_idx"], a["v_levels"], a["v_subj"],
+        a["v_slots"], a["v_mode"], a["v_com"], a["v_epci"], a["v_dept"], a["v_reg"], a["v_maxband"], a["v_free"],
+        a["v_wait"], a["v_load"], kernels.WEIGHTS))
+
+
+def keep(current: list[float], fresh: list[float], tolerance: float = HYSTERESIS) -> bool:
+    """Keep a need's current list rather than write the fresh one: every mentor in it still fits
+    and it is nearly as good (a day of small changes should rewrite few needs)."""
+    if not current or any(score == -np.inf for score in current):
+        return False
+    return sum(current) >= (1 - tolerance) * sum(fresh)
 
 
 def share_out(pool: Pool, found: Search, k: int = K, overbooking: float = OVERBOOKING) -> Array:

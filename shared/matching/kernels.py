@@ -56,32 +56,47 @@ def ahead(score, v, other_score, other_v):
 
 
 @njit(cache=True)
-def consider(n, v, s, listed_in_person, top_idx, top_score, top_len, L,
-             n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
-             v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load, weights):
-    """Score mentor `v` for need `n` if they fit; keep them among the need's best. Returns 1 if
-    they fit, else 0."""
-    if v_free[v] <= 0:
-        return 0
-    if (v_subj[v] & n_subj[n] & ((1 << s) - 1)) != 0:
-        return 0  # listed under an earlier subject of this need: counted there
+def pair_score(n, v, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
+               v_levels_ok, v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
+               weights):
+    """The score of mentor `v` for need `n`, or -inf when they do not fit (the level, checked by
+    whoever lists the mentor, is `v_levels_ok`)."""
+    if not v_levels_ok or v_free[v] <= 0:
+        return -np.inf
+    if n_subj[n] != 0 and (n_subj[n] & v_subj[v]) == 0:
+        return -np.inf
     common = n_slots[n] & v_slots[v]
     if common == 0:
-        return 0
+        return -np.inf
     band = band_between(n, v, n_com, n_epci, n_dept, n_reg, v_com, v_epci, v_dept, v_reg)
     meets = (n_mode[n] & IN_PERSON) != 0 and (v_mode[v] & IN_PERSON) != 0 and band <= v_maxband[v]
-    remote = (n_mode[n] & REMOTE) != 0 and (v_mode[v] & REMOTE) != 0 and not listed_in_person
+    remote = (n_mode[n] & REMOTE) != 0 and (v_mode[v] & REMOTE) != 0
     if not (meets or remote):
-        return 0
+        return -np.inf
     if excluded(n, v, excl_ptr, excl_idx):
-        return 0
+        return -np.inf
     need_subjects = popcount(n_subj[n])
     overlap = popcount(n_subj[n] & v_subj[v]) / need_subjects if need_subjects else 1.0
     proximity = (4 - band) / 4.0
     if not meets:
-        proximity *= 0.3
-    score = (weights[0] * min(popcount(common), 3) / 3.0 + weights[1] * proximity + weights[2] * overlap
-             + weights[3] * min(v_wait[v], 60.0) / 60.0 + weights[4] / (1.0 + v_load[v]))
+        proximity *= REMOTE_PROXIMITY
+    return (weights[0] * min(popcount(common), 3) / 3.0 + weights[1] * proximity + weights[2] * overlap
+            + weights[3] * min(v_wait[v], MAX_WAIT_DAYS) / MAX_WAIT_DAYS + weights[4] / (1.0 + v_load[v]))
+
+
+@njit(cache=True)
+def consider(n, v, s, subjects, top_idx, top_score, top_len, L,
+             n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
+             v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load, weights):
+    """Keep mentor `v`, met under subject `s` of the need's `subjects` (all of them when the need
+    names none), among need `n`'s best if they fit. Returns 1 if they fit, else 0."""
+    if (v_subj[v] & subjects & ((1 << s) - 1)) != 0:
+        return 0  # listed under an earlier subject of this need: counted there
+    score = pair_score(n, v, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, True,
+                       v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
+                       weights)
+    if score == -np.inf:
+        return 0
     # Insert into the top list, sorted by score, then by mentor (so the order they were met in,
     # which differs between the indexed and the exhaustive search, never matters).
     length = top_len[0]
@@ -120,7 +135,7 @@ def best_candidates(L, S, R,
             key = n_level[n] * S + s
             if n_mode[n] & REMOTE:
                 for p in range(rem_ptr[key], rem_ptr[key + 1]):
-                    found += consider(n, rem_idx[p], s, False, top_idx, top_score, top_len, L, n_subj, n_slots,
+                    found += consider(n, rem_idx[p], s, subjects, top_idx, top_score, top_len, L, n_subj, n_slots,
                                       n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, v_subj, v_slots,
                                       v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
                                       weights)
@@ -128,13 +143,13 @@ def best_candidates(L, S, R,
                 region_key = key * R + n_reg[n]
                 if n_mode[n] & REMOTE:  # remote-capable mentors were met above: the others now
                     for p in range(only_ptr[region_key], only_ptr[region_key + 1]):
-                        found += consider(n, only_idx[p], s, True, top_idx, top_score, top_len, L, n_subj, n_slots,
+                        found += consider(n, only_idx[p], s, subjects, top_idx, top_score, top_len, L, n_subj, n_slots,
                                           n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, v_subj,
                                           v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait,
                                           v_load, weights)
                 else:
                     for p in range(meet_ptr[region_key], meet_ptr[region_key + 1]):
-                        found += consider(n, meet_idx[p], s, True, top_idx, top_score, top_len, L, n_subj, n_slots,
+                        found += consider(n, meet_idx[p], s, subjects, top_idx, top_score, top_len, L, n_subj, n_slots,
                                           n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, v_subj,
                                           v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait,
                                           v_load, weights)
@@ -210,17 +225,30 @@ def naive_best(L, n_level, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg
     fitting = np.zeros(N, np.int64)
     for n in range(N):
         top_len = np.zeros(1, np.int64)
-        subjects = n_subj[n] if n_subj[n] != 0 else 0xFFFF
         for v in range(V):
-            if ((v_levels[v] >> n_level[n]) & 1) == 0 or (v_subj[v] & subjects) == 0:
+            subjects = n_subj[n] & v_subj[v] if n_subj[n] != 0 else v_subj[v]
+            if ((v_levels[v] >> n_level[n]) & 1) == 0 or subjects == 0:
                 continue
             s = 0
-            while ((v_subj[v] & subjects) >> s) & 1 == 0:
+            while ((subjects >> s) & 1) == 0:
                 s += 1
-            listed_in_person = (n_mode[n] & REMOTE) == 0 or (v_mode[v] & REMOTE) == 0
-            if listed_in_person and ((n_mode[n] & IN_PERSON) == 0 or n_reg[n] < 0 or n_reg[n] != v_reg[v]):
-                continue
-            fitting[n] += consider(n, v, s, listed_in_person, top_idx, top_score, top_len, L, n_subj, n_slots,
-                                   n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, v_subj, v_slots, v_mode,
-                                   v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load, weights)
+            fitting[n] += consider(n, v, s, subjects, top_idx, top_score, top_len, L, n_subj, n_slots, n_mode, n_com, n_epci,
+                                   n_dept, n_reg, excl_ptr, excl_idx, v_subj, v_slots, v_mode, v_com, v_epci, v_dept,
+                                   v_reg, v_maxband, v_free, v_wait, v_load, weights)
     return top_idx, top_score, fitting
+
+
+@njit(parallel=True, cache=True)
+def pair_scores(needs, mentors, n_level, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
+                v_levels, v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
+                weights):
+    """The score of each (need, mentor) pair, -inf where they no longer fit (to keep a list that is
+    still good, or tell why it is not)."""
+    out = np.empty(needs.shape[0], np.float64)
+    for i in prange(needs.shape[0]):
+        n, v = needs[i], mentors[i]
+        level_ok = ((v_levels[v] >> n_level[n]) & 1) == 1
+        out[i] = pair_score(n, v, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, level_ok,
+                            v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
+                            weights)
+    return out
