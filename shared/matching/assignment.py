@@ -36,7 +36,10 @@ def assign(pool: Pool, found: Search, fairness: int = FAIRNESS) -> Array:
     sink = first_mentor + mentors
     worth = int(found.scores[found.candidates >= 0].max(initial=0) * SCALE) + fairness * int(per_structure.max(initial=1)) + 1
 
-    tails, heads, capacities, costs = [], [], [], []
+    tails: list[Array] = []
+    heads: list[Array] = []
+    capacities: list[Array] = []
+    costs: list[Array] = []
 
     def arcs(t: Array, h: Array, cap: Array, cost: Array) -> None:
         for column, values in ((tails, t), (heads, h), (capacities, cap), (costs, cost)):

@@ -20,7 +20,7 @@ MAX_WAIT_DAYS = 60.0
 REMOTE_PROXIMITY = 0.3  # how much closeness still counts when the pair meets remotely
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def popcount(x: int) -> int:
     count = 0
     while x:
@@ -29,7 +29,7 @@ def popcount(x: int) -> int:
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def band_between(n, v, n_com, n_epci, n_dept, n_reg, v_com, v_epci, v_dept, v_reg):
     if n_com[n] >= 0 and n_com[n] == v_com[v]:
         return 0
@@ -42,7 +42,7 @@ def band_between(n, v, n_com, n_epci, n_dept, n_reg, v_com, v_epci, v_dept, v_re
     return 4
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def excluded(n, v, excl_ptr, excl_idx):
     for p in range(excl_ptr[n], excl_ptr[n + 1]):
         if excl_idx[p] == v:
@@ -50,12 +50,12 @@ def excluded(n, v, excl_ptr, excl_idx):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ahead(score, v, other_score, other_v):
     return score > other_score or (score == other_score and v < other_v)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pair_score(n, v, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
                v_levels_ok, v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
                weights):
@@ -84,7 +84,7 @@ def pair_score(n, v, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl
             + weights[3] * min(v_wait[v], MAX_WAIT_DAYS) / MAX_WAIT_DAYS + weights[4] / (1.0 + v_load[v]))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def consider(n, v, s, subjects, top_idx, top_score, top_len, L,
              n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
              v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load, weights):
