@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
+from shared.matching import kernels
 from shared.matching.engine import Pool, Search
 
 SCALE = 1000  # scores to integer costs
@@ -58,7 +59,7 @@ def assign(pool: Pool, found: Search, fairness: int = FAIRNESS) -> Array:
     score_cost = -(worth + np.round(found.scores[need_of, position] * SCALE)).astype(np.int64)
     arcs(first_need + need_of, first_mentor + mentor_of, np.ones(len(need_of), np.int64), score_cost)
     # mentor → sink, up to their free places; and the source's unused supply straight to the sink
-    free = np.maximum(pool.arrays["v_free"], 0).astype(np.int64)
+    free = np.maximum(pool.arrays["mentors"][:, kernels.FREE], 0).astype(np.int64)
     arcs(first_mentor + np.arange(mentors), np.full(mentors, sink, np.int64), free, np.zeros(mentors, np.int64))
     arcs(np.array([source]), np.array([sink]), np.array([needs]), np.array([0]))
 

@@ -51,7 +51,8 @@ class Codes:
 
 @dataclass
 class Pool:
-    """Mentors and needs as columns, with the index the search walks."""
+    """Mentors and needs as rows of 32-bit integers (see `kernels`: half the memory to walk of
+    64-bit rows), with the index the search walks."""
 
     mentors: list[Mentor]
     pupils: list[Pupil]
@@ -63,29 +64,24 @@ class Pool:
         communes, epcis, departements, regions = Codes(), Codes(), Codes(), Codes()
         for place in [*(m.place for m in mentors), *(p.place for p in pupils)]:  # régions first, to size the index
             regions(place.region)
-        index = {m.id: n for n, m in enumerate(mentors)}
+
+        def row(subjects: Sequence[str], slots: Sequence[str], mode: str, place: Any, max_band: int, free: int,
+                levels: int) -> list[int]:
+            return [mask(subjects, SUBJECTS), mask(slots, SLOTS), MODE_BITS.get(mode, 0), communes(place.commune),
+                    epcis(place.epci), departements(place.departement), regions(place.region), max_band, free, levels]
+
         a: dict[str, npt.NDArray[Any]] = {
-            "v_levels": np.array([mask(m.levels, LEVELS) for m in mentors], np.int64),
-            "v_subj": np.array([mask(m.subjects, SUBJECTS) for m in mentors], np.int64),
-            "v_slots": np.array([mask(m.slots, SLOTS) for m in mentors], np.int64),
-            "v_mode": np.array([MODE_BITS.get(m.mode, 0) for m in mentors], np.int64),
-            "v_com": np.array([communes(m.place.commune) for m in mentors], np.int64),
-            "v_epci": np.array([epcis(m.place.epci) for m in mentors], np.int64),
-            "v_dept": np.array([departements(m.place.departement) for m in mentors], np.int64),
-            "v_reg": np.array([regions(m.place.region) for m in mentors], np.int64),
-            "v_maxband": np.array([m.max_band for m in mentors], np.int64),
-            "v_free": np.array([m.free for m in mentors], np.int64),
-            "v_wait": np.array([(today - m.registered.date()).days if m.registered else 0 for m in mentors], np.float64),
-            "v_load": np.array([m.load for m in mentors], np.int64),
-            "n_level": np.array([LEVELS.index(p.level) if p.level in LEVELS else -1 for p in pupils], np.int64),
-            "n_subj": np.array([mask(p.subjects, SUBJECTS) for p in pupils], np.int64),
-            "n_slots": np.array([mask(p.slots, SLOTS) for p in pupils], np.int64),
-            "n_mode": np.array([MODE_BITS.get(p.mode, 0) for p in pupils], np.int64),
-            "n_com": np.array([communes(p.place.commune) for p in pupils], np.int64),
-            "n_epci": np.array([epcis(p.place.epci) for p in pupils], np.int64),
-            "n_dept": np.array([departements(p.place.departement) for p in pupils], np.int64),
-            "n_reg": np.array([regions(p.place.region) for p in pupils], np.int64),
+            "mentors": np.array([row(m.subjects, m.slots, m.mode, m.place, m.max_band, m.free, mask(m.levels, LEVELS))
+                                 for m in mentors], np.int32).reshape(len(mentors), kernels.MENTOR_COLUMNS),
+            "needs": np.array([row(p.subjects, p.slots, p.mode, p.place, 0, 0,
+                                   LEVELS.index(p.level) if p.level in LEVELS else -1)
+                               for p in pupils], np.int32).reshape(len(pupils), kernels.MENTOR_COLUMNS),
         }
+        waited = np.array([(today - m.registered.date()).days if m.registered else 0 for m in mentors], np.float64)
+        load = np.array([m.load for m in mentors], np.float64)
+        w = kernels.WEIGHTS
+        a["statics"] = w[3] * np.minimum(waited, kernels.MAX_WAIT_DAYS) / kernels.MAX_WAIT_DAYS + w[4] / (1.0 + load)
+        index = {m.id: n for n, m in enumerate(mentors)}
         excluded = [sorted(index[m] for m in p.excluded if m in index) for p in pupils]
         a["excl_ptr"] = np.concatenate([[0], np.cumsum([len(e) for e in excluded])]).astype(np.int64)
         a["excl_idx"] = np.array([v for e in excluded for v in e], np.int64)
@@ -95,31 +91,36 @@ class Pool:
 
     def _index(self, regions: int) -> None:
         a, S = self.arrays, len(SUBJECTS)
+        mentors = a["mentors"]
         a["R"] = np.array(regions)
-        levels = (a["v_levels"][:, None] >> np.arange(len(LEVELS))) & 1
-        subjects = (a["v_subj"][:, None] >> np.arange(S)) & 1
-        listed = levels[:, :, None] * subjects[:, None, :]  # mentor × level × subject
-        mentor, level, subject = np.nonzero(listed)
+        levels = (mentors[:, kernels.LEVELS][:, None] >> np.arange(len(LEVELS))) & 1
+        subjects = (mentors[:, kernels.SUBJ][:, None] >> np.arange(S)) & 1
+        mentor, level, subject = np.nonzero(levels[:, :, None] * subjects[:, None, :])  # mentor × level × subject
         key = level * S + subject
-        remote = (a["v_mode"][mentor] & REMOTE) != 0
-        meets = ((a["v_mode"][mentor] & IN_PERSON) != 0) & (a["v_reg"][mentor] >= 0)
+        mode, region = mentors[mentor, kernels.MODE], mentors[mentor, kernels.REG]
+        remote = (mode & REMOTE) != 0
+        meets = ((mode & IN_PERSON) != 0) & (region >= 0)
         only = meets & ~remote
-        region_key = key * regions + np.maximum(a["v_reg"][mentor], 0)
+        region_key = key * regions + np.maximum(region, 0)
         buckets = len(LEVELS) * S
-        a["all_ptr"], a["all_idx"] = csr(key, mentor, buckets)
-        a["rem_ptr"], a["rem_idx"] = csr(key[remote], mentor[remote], buckets)
-        a["meet_ptr"], a["meet_idx"] = csr(region_key[meets], mentor[meets], buckets * regions)
-        a["only_ptr"], a["only_idx"] = csr(region_key[only], mentor[only], buckets * regions)
+        for name, chosen, keys, size in (("everyone", slice(None), key, buckets), ("remote", remote, key, buckets),
+                                         ("meet", meets, region_key, buckets * regions),
+                                         ("only", only, region_key, buckets * regions)):
+            entries, ptr = csr(keys[chosen], mentor[chosen], size)
+            a[name] = np.hstack([entries[:, None].astype(np.int32), mentors[entries]])
+            a[f"{name}_static"] = a["statics"][entries]
+            a[f"{name}_ptr"] = ptr
 
     def valid_needs(self) -> npt.NDArray[np.bool_]:
-        return (self.arrays["n_level"] >= 0) & (self.arrays["n_mode"] > 0)
+        needs = self.arrays["needs"]
+        return (needs[:, kernels.LEVEL] >= 0) & (needs[:, kernels.MODE] > 0)
 
 
 def csr(keys: Array, values: Array, size: int) -> tuple[Array, Array]:
-    """Values grouped by key (stable, so in ascending value order within a key), with offsets."""
+    """Values grouped by key (in ascending value order within a key), and each key's offsets."""
     order = np.lexsort((values, keys))
     counts = np.bincount(keys, minlength=size) if len(keys) else np.zeros(size, np.int64)
-    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), values[order].astype(np.int64)
+    return values[order].astype(np.int64), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
 @dataclass
@@ -132,38 +133,32 @@ class Search:
     fitting: Array
 
 
+def _answer(pool: Pool, top: Array, scores: npt.NDArray[np.float64], fitting: Array) -> Search:
+    invalid = ~pool.valid_needs()
+    top[invalid], scores[invalid], fitting[invalid] = -1, -np.inf, 0
+    return Search(top, scores, fitting)
+
+
 def search(pool: Pool, width: int = CANDIDATES) -> Search:
     a = pool.arrays
-    top, scores, fitting = kernels.best_candidates(
-        width, len(SUBJECTS), int(a["R"]), a["n_level"], a["n_subj"], a["n_slots"], a["n_mode"], a["n_com"],
-        a["n_epci"], a["n_dept"], a["n_reg"], a["excl_ptr"], a["excl_idx"], a["v_subj"], a["v_slots"], a["v_mode"],
-        a["v_com"], a["v_epci"], a["v_dept"], a["v_reg"], a["v_maxband"], a["v_free"], a["v_wait"], a["v_load"],
-        a["rem_ptr"], a["rem_idx"], a["meet_ptr"], a["meet_idx"], a["only_ptr"], a["only_idx"], kernels.WEIGHTS)
-    invalid = ~pool.valid_needs()
-    top[invalid], fitting[invalid] = -1, 0
-    return Search(top, scores, fitting)
+    return _answer(pool, *kernels.best_candidates(
+        width, len(SUBJECTS), int(a["R"]), a["needs"], a["excl_ptr"], a["excl_idx"], a["remote"], a["remote_static"],
+        a["remote_ptr"], a["meet"], a["meet_static"], a["meet_ptr"], a["only"], a["only_static"], a["only_ptr"],
+        kernels.WEIGHTS))
 
 
 def naive_search(pool: Pool, width: int = CANDIDATES) -> Search:
     """Every pair visited, compiled too: the reference the indexed search is checked against."""
     a = pool.arrays
-    top, scores, fitting = kernels.naive_best(
-        width, a["n_level"], a["n_subj"], a["n_slots"], a["n_mode"], a["n_com"], a["n_epci"], a["n_dept"], a["n_reg"],
-        a["excl_ptr"], a["excl_idx"], a["v_levels"], a["v_subj"], a["v_slots"], a["v_mode"], a["v_com"], a["v_epci"],
-        a["v_dept"], a["v_reg"], a["v_maxband"], a["v_free"], a["v_wait"], a["v_load"], kernels.WEIGHTS)
-    invalid = ~pool.valid_needs()
-    top[invalid], fitting[invalid] = -1, 0
-    return Search(top, scores, fitting)
+    return _answer(pool, *kernels.naive_best(width, a["needs"], a["excl_ptr"], a["excl_idx"], a["mentors"],
+                                             a["statics"], kernels.WEIGHTS))
 
 
 def rescore(pool: Pool, needs: Array, mentors: Array) -> npt.NDArray[np.float64]:
     """The score of each (need, mentor) pair as things stand, -inf where they no longer fit."""
     a = pool.arrays
-    return np.asarray(kernels.pair_scores(
-        needs.astype(np.int64), mentors.astype(np.int64), a["n_level"], a["n_subj"], a["n_slots"], a["n_mode"],
-        a["n_com"], a["n_epci"], a["n_dept"], a["n_reg"], a["excl_ptr"], a["excl_idx"], a["v_levels"], a["v_subj"],
-        a["v_slots"], a["v_mode"], a["v_com"], a["v_epci"], a["v_dept"], a["v_reg"], a["v_maxband"], a["v_free"],
-        a["v_wait"], a["v_load"], kernels.WEIGHTS))
+    return np.asarray(kernels.pair_scores(needs.astype(np.int64), mentors.astype(np.int64), a["needs"],
+                                          a["excl_ptr"], a["excl_idx"], a["mentors"], a["statics"], kernels.WEIGHTS))
 
 
 def keep(current: list[float], fresh: list[float], tolerance: float = HYSTERESIS) -> bool:
@@ -176,7 +171,7 @@ def keep(current: list[float], fresh: list[float], tolerance: float = HYSTERESIS
 
 def share_out(pool: Pool, found: Search, k: int = K, overbooking: float = OVERBOOKING) -> Array:
     """The capacity-aware K suggestions per need (mentor indices, -1 for none)."""
-    budget = np.ceil(np.maximum(pool.arrays["v_free"], 0) * overbooking).astype(np.int64)
+    budget = np.ceil(np.maximum(pool.arrays["mentors"][:, kernels.FREE], 0) * overbooking).astype(np.int64)
     chosen, _ = kernels.allocate(found.candidates, found.fitting, budget, k)
     return np.asarray(chosen)
 
@@ -231,11 +226,11 @@ def no_fit_reasons(pool: Pool, needs: Array) -> dict[str, NoFit]:
     if len(needs) == 0:
         return {}
     a = pool.arrays
-    available = a["v_free"] > 0
-    levels = (a["v_levels"][:, None] >> np.arange(len(LEVELS))) & 1
+    available = a["mentors"][:, kernels.FREE] > 0
+    levels = (a["mentors"][:, kernels.LEVELS][:, None] >> np.arange(len(LEVELS))) & 1
     level_available = (levels[available]).sum(axis=0).astype(np.int64)
-    counts = kernels.constraint_counts(needs, len(SUBJECTS), a["n_level"], a["n_subj"], a["n_slots"], a["v_subj"],
-                                       a["v_slots"], a["v_free"], a["all_ptr"], a["all_idx"], level_available)
+    counts = kernels.constraint_counts(needs, len(SUBJECTS), a["needs"], a["everyone"], a["everyone_ptr"],
+                                       level_available)
     total = int(available.sum())
     reasons = {}
     for row, n in zip(counts, needs):

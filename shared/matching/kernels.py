@@ -2,10 +2,14 @@
 
 For each need only the mentors that can possibly fit are visited: an index lists mentors by level and
 subject (those who work remotely), and by level, subject and région (those who meet in person).
+Each entry of a list carries a copy of its mentor's facts, so walking a list reads memory in order.
 A mentor listed under several of a need's subjects is counted once, at the first of them. Every hard
 constraint is checked on the way (a free place, a common slot, the mode, the distance the mentor
 accepts, a pair never to suggest again), and the best candidates are kept, best first. Ties go to
 the mentor with the lower index, so results depend neither on the visiting order nor on threads.
+
+Tables are int64 rows. A mentor row: the columns below; an entry of a list: the mentor's index,
+then the mentor row. A need row: LEVEL and the same place and mask columns.
 """
 
 from __future__ import annotations
@@ -14,14 +18,17 @@ import numpy as np
 from numba import njit, prange
 
 REMOTE, IN_PERSON = 1, 2
+SUBJ, SLOTS, MODE, COM, EPCI, DEPT, REG, MAXBAND, FREE, LEVELS = range(10)  # mentor columns
+MENTOR_COLUMNS = 10
+LEVEL = LEVELS  # a need's level index sits where a mentor's level mask does
 # Score weights: common slots, proximity, subject overlap, waiting time, low load.
-WEIGHTS = np.array([3.0, 2.0, 2.0, 1.0, 1.0], dtype=np.float32)
+WEIGHTS = np.array([3.0, 2.0, 2.0, 1.0, 1.0], dtype=np.float64)
 MAX_WAIT_DAYS = 60.0
 REMOTE_PROXIMITY = 0.3  # how much closeness still counts when the pair meets remotely
 
 
 @njit(cache=True, inline="always")
-def popcount(x: int) -> int:
+def popcount(x):
     count = 0
     while x:
         x &= x - 1
@@ -30,16 +37,36 @@ def popcount(x: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def band_between(n, v, n_com, n_epci, n_dept, n_reg, v_com, v_epci, v_dept, v_reg):
-    if n_com[n] >= 0 and n_com[n] == v_com[v]:
-        return 0
-    if n_epci[n] >= 0 and n_epci[n] == v_epci[v]:
-        return 1
-    if n_dept[n] >= 0 and n_dept[n] == v_dept[v]:
-        return 2
-    if n_reg[n] >= 0 and n_reg[n] == v_reg[v]:
-        return 3
-    return 4
+def fit_score(need, table, row, offset, static, weights):
+    """The score of the mentor in `table[row]` (columns from `offset`) for a need, -inf when they
+    do not fit (level and exclusions are checked by the caller). `static` is the mentor's own part:
+    waiting time and low load. Rows are read in place: no view is made in the hot loop."""
+    common = need[SLOTS] & table[row, offset + SLOTS]
+    if common == 0 or table[row, offset + FREE] <= 0:
+        return -np.inf
+    subjects = need[SUBJ] & table[row, offset + SUBJ]
+    if need[SUBJ] != 0 and subjects == 0:
+        return -np.inf
+    if need[COM] >= 0 and need[COM] == table[row, offset + COM]:
+        band = 0
+    elif need[EPCI] >= 0 and need[EPCI] == table[row, offset + EPCI]:
+        band = 1
+    elif need[DEPT] >= 0 and need[DEPT] == table[row, offset + DEPT]:
+        band = 2
+    elif need[REG] >= 0 and need[REG] == table[row, offset + REG]:
+        band = 3
+    else:
+        band = 4
+    mode = table[row, offset + MODE]
+    meets = (need[MODE] & IN_PERSON) != 0 and (mode & IN_PERSON) != 0 and band <= table[row, offset + MAXBAND]
+    if not meets and ((need[MODE] & REMOTE) == 0 or (mode & REMOTE) == 0):
+        return -np.inf
+    need_subjects = popcount(need[SUBJ])
+    overlap = popcount(subjects) / need_subjects if need_subjects else 1.0
+    proximity = (4 - band) / 4.0
+    if not meets:
+        proximity *= REMOTE_PROXIMITY
+    return weights[0] * min(popcount(common), 3) / 3.0 + weights[1] * proximity + weights[2] * overlap + static
 
 
 @njit(cache=True, inline="always")
@@ -56,52 +83,11 @@ def ahead(score, v, other_score, other_v):
 
 
 @njit(cache=True, inline="always")
-def pair_score(n, v, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
-               v_levels_ok, v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
-               weights):
-    """The score of mentor `v` for need `n`, or -inf when they do not fit (the level, checked by
-    whoever lists the mentor, is `v_levels_ok`)."""
-    if not v_levels_ok or v_free[v] <= 0:
-        return -np.inf
-    if n_subj[n] != 0 and (n_subj[n] & v_subj[v]) == 0:
-        return -np.inf
-    common = n_slots[n] & v_slots[v]
-    if common == 0:
-        return -np.inf
-    band = band_between(n, v, n_com, n_epci, n_dept, n_reg, v_com, v_epci, v_dept, v_reg)
-    meets = (n_mode[n] & IN_PERSON) != 0 and (v_mode[v] & IN_PERSON) != 0 and band <= v_maxband[v]
-    remote = (n_mode[n] & REMOTE) != 0 and (v_mode[v] & REMOTE) != 0
-    if not (meets or remote):
-        return -np.inf
-    if excluded(n, v, excl_ptr, excl_idx):
-        return -np.inf
-    need_subjects = popcount(n_subj[n])
-    overlap = popcount(n_subj[n] & v_subj[v]) / need_subjects if need_subjects else 1.0
-    proximity = (4 - band) / 4.0
-    if not meets:
-        proximity *= REMOTE_PROXIMITY
-    return (weights[0] * min(popcount(common), 3) / 3.0 + weights[1] * proximity + weights[2] * overlap
-            + weights[3] * min(v_wait[v], MAX_WAIT_DAYS) / MAX_WAIT_DAYS + weights[4] / (1.0 + v_load[v]))
-
-
-@njit(cache=True, inline="always")
-def consider(n, v, s, subjects, top_idx, top_score, top_len, L,
-             n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
-             v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load, weights):
-    """Keep mentor `v`, met under subject `s` of the need's `subjects` (all of them when the need
-    names none), among need `n`'s best if they fit. Returns 1 if they fit, else 0."""
-    if (v_subj[v] & subjects & ((1 << s) - 1)) != 0:
-        return 0  # listed under an earlier subject of this need: counted there
-    score = pair_score(n, v, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, True,
-                       v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
-                       weights)
-    if score == -np.inf:
-        return 0
-    # Insert into the top list, sorted by score, then by mentor (so the order they were met in,
-    # which differs between the indexed and the exhaustive search, never matters).
+def keep_best(n, v, score, top_idx, top_score, top_len, L):
+    """Insert a candidate into need `n`'s sorted top list (by score, then by mentor index)."""
     length = top_len[0]
     if length == L and not ahead(score, v, top_score[n, L - 1], top_idx[n, L - 1]):
-        return 1
+        return
     position = length if length < L else L - 1
     while position > 0 and ahead(score, v, top_score[n, position - 1], top_idx[n, position - 1]):
         top_score[n, position] = top_score[n, position - 1]
@@ -111,48 +97,58 @@ def consider(n, v, s, subjects, top_idx, top_score, top_len, L,
     top_idx[n, position] = v
     if length < L:
         top_len[0] = length + 1
-    return 1
+
+
+@njit(cache=True, inline="always")
+def walk(n, need, subjects, s, entries, statics, start, stop, excl_ptr, excl_idx, top_idx, top_score, top_len, L,
+         weights):
+    """Visit one list of the index for need `n`; how many mentors fit."""
+    found = 0
+    lower = (1 << s) - 1
+    has_exclusions = excl_ptr[n + 1] > excl_ptr[n]
+    for p in range(start, stop):
+        if (entries[p, 1 + SUBJ] & subjects & lower) != 0:
+            continue  # listed under an earlier subject of this need: counted there
+        score = fit_score(need, entries, p, 1, statics[p], weights)
+        if score == -np.inf:
+            continue
+        v = entries[p, 0]
+        if has_exclusions and excluded(n, v, excl_ptr, excl_idx):
+            continue
+        found += 1
+        keep_best(n, v, score, top_idx, top_score, top_len, L)
+    return found
 
 
 @njit(parallel=True, cache=True)
-def best_candidates(L, S, R,
-                    n_level, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
-                    v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
-                    rem_ptr, rem_idx, meet_ptr, meet_idx, only_ptr, only_idx, weights):
+def best_candidates(L, S, R, needs, excl_ptr, excl_idx, remote, remote_static, remote_ptr,
+                    meet, meet_static, meet_ptr, only, only_static, only_ptr, weights):
     """For every need: its `L` best mentors (indices, -1 when fewer), their scores, and how many
     mentors fit in all."""
-    N = n_level.shape[0]
+    N = needs.shape[0]
     top_idx = np.full((N, L), -1, np.int64)
     top_score = np.full((N, L), -np.inf, np.float64)
     fitting = np.zeros(N, np.int64)
     for n in prange(N):
+        need = needs[n]
         top_len = np.zeros(1, np.int64)
         found = 0
-        subjects = n_subj[n] if n_subj[n] != 0 else (1 << S) - 1
+        subjects = need[SUBJ] if need[SUBJ] != 0 else (1 << S) - 1
         for s in range(S):
             if ((subjects >> s) & 1) == 0:
                 continue
-            key = n_level[n] * S + s
-            if n_mode[n] & REMOTE:
-                for p in range(rem_ptr[key], rem_ptr[key + 1]):
-                    found += consider(n, rem_idx[p], s, subjects, top_idx, top_score, top_len, L, n_subj, n_slots,
-                                      n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, v_subj, v_slots,
-                                      v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
-                                      weights)
-            if (n_mode[n] & IN_PERSON) and n_reg[n] >= 0:
-                region_key = key * R + n_reg[n]
-                if n_mode[n] & REMOTE:  # remote-capable mentors were met above: the others now
-                    for p in range(only_ptr[region_key], only_ptr[region_key + 1]):
-                        found += consider(n, only_idx[p], s, subjects, top_idx, top_score, top_len, L, n_subj, n_slots,
-                                          n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, v_subj,
-                                          v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait,
-                                          v_load, weights)
+            key = need[LEVEL] * S + s
+            if need[MODE] & REMOTE:
+                found += walk(n, need, subjects, s, remote, remote_static, remote_ptr[key], remote_ptr[key + 1],
+                              excl_ptr, excl_idx, top_idx, top_score, top_len, L, weights)
+            if (need[MODE] & IN_PERSON) and need[REG] >= 0:
+                region_key = key * R + need[REG]
+                if need[MODE] & REMOTE:  # remote-capable mentors were met above: the others now
+                    found += walk(n, need, subjects, s, only, only_static, only_ptr[region_key],
+                                  only_ptr[region_key + 1], excl_ptr, excl_idx, top_idx, top_score, top_len, L, weights)
                 else:
-                    for p in range(meet_ptr[region_key], meet_ptr[region_key + 1]):
-                        found += consider(n, meet_idx[p], s, subjects, top_idx, top_score, top_len, L, n_subj, n_slots,
-                                          n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, v_subj,
-                                          v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait,
-                                          v_load, weights)
+                    found += walk(n, need, subjects, s, meet, meet_static, meet_ptr[region_key],
+                                  meet_ptr[region_key + 1], excl_ptr, excl_idx, top_idx, top_score, top_len, L, weights)
         fitting[n] = found
     return top_idx, top_score, fitting
 
@@ -187,27 +183,25 @@ def allocate(cand_idx, fitting, budget, K):
 
 
 @njit(parallel=True, cache=True)
-def constraint_counts(needs, S, n_level, n_subj, n_slots, v_subj, v_slots, v_free,
-                      all_ptr, all_idx, level_available):
+def constraint_counts(selected, S, needs, everyone, everyone_ptr, level_available):
     """For needs nobody fits: how many mentors are left after each constraint in turn — available
     with the level, then the subjects, then a common slot (mode and distance come last)."""
-    counts = np.zeros((needs.shape[0], 3), np.int64)
-    for i in prange(needs.shape[0]):
-        n = needs[i]
-        counts[i, 0] = level_available[n_level[n]]
-        subjects = n_subj[n] if n_subj[n] != 0 else (1 << S) - 1
+    counts = np.zeros((selected.shape[0], 3), np.int64)
+    for i in prange(selected.shape[0]):
+        need = needs[selected[i]]
+        counts[i, 0] = level_available[need[LEVEL]]
+        subjects = need[SUBJ] if need[SUBJ] != 0 else (1 << S) - 1
         with_subject = 0
         with_slot = 0
         for s in range(S):
             if ((subjects >> s) & 1) == 0:
                 continue
-            key = n_level[n] * S + s
-            for p in range(all_ptr[key], all_ptr[key + 1]):
-                v = all_idx[p]
-                if v_free[v] <= 0 or (v_subj[v] & subjects & ((1 << s) - 1)) != 0:
+            key = need[LEVEL] * S + s
+            for p in range(everyone_ptr[key], everyone_ptr[key + 1]):
+                if everyone[p, 1 + FREE] <= 0 or (everyone[p, 1 + SUBJ] & subjects & ((1 << s) - 1)) != 0:
                     continue
                 with_subject += 1
-                if n_slots[n] & v_slots[v]:
+                if need[SLOTS] & everyone[p, 1 + SLOTS]:
                     with_slot += 1
         counts[i, 1] = with_subject
         counts[i, 2] = with_slot
@@ -215,40 +209,41 @@ def constraint_counts(needs, S, n_level, n_subj, n_slots, v_subj, v_slots, v_fre
 
 
 @njit(cache=True)
-def naive_best(L, n_level, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
-               v_levels, v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
-               weights):
-    """The same answer by visiting every pair: the reference the indexed search is checked against."""
-    N, V = n_level.shape[0], v_subj.shape[0]
+def naive_best(L, needs, excl_ptr, excl_idx, mentors, statics, weights):
+    """The same answer by visiting every pair: the reference the indexed search is checked against.
+    (Remote-capable mentors match in-person needs only within their région, as the index lists them.)"""
+    N, V = needs.shape[0], mentors.shape[0]
     top_idx = np.full((N, L), -1, np.int64)
     top_score = np.full((N, L), -np.inf, np.float64)
     fitting = np.zeros(N, np.int64)
     for n in range(N):
+        need = needs[n]
         top_len = np.zeros(1, np.int64)
         for v in range(V):
-            subjects = n_subj[n] & v_subj[v] if n_subj[n] != 0 else v_subj[v]
-            if ((v_levels[v] >> n_level[n]) & 1) == 0 or subjects == 0:
+            mentor = mentors[v]
+            if ((mentor[LEVELS] >> need[LEVEL]) & 1) == 0:
                 continue
-            s = 0
-            while ((subjects >> s) & 1) == 0:
-                s += 1
-            fitting[n] += consider(n, v, s, subjects, top_idx, top_score, top_len, L, n_subj, n_slots, n_mode, n_com, n_epci,
-                                   n_dept, n_reg, excl_ptr, excl_idx, v_subj, v_slots, v_mode, v_com, v_epci, v_dept,
-                                   v_reg, v_maxband, v_free, v_wait, v_load, weights)
+            listed_remotely = (need[MODE] & REMOTE) != 0 and (mentor[MODE] & REMOTE) != 0
+            if not listed_remotely and (need[REG] < 0 or need[REG] != mentor[REG]):
+                continue
+            score = fit_score(need, mentors, v, 0, statics[v], weights)
+            if score == -np.inf or excluded(n, v, excl_ptr, excl_idx):
+                continue
+            fitting[n] += 1
+            keep_best(n, v, score, top_idx, top_score, top_len, L)
     return top_idx, top_score, fitting
 
 
 @njit(parallel=True, cache=True)
-def pair_scores(needs, mentors, n_level, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx,
-                v_levels, v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
-                weights):
+def pair_scores(pairs_need, pairs_mentor, needs, excl_ptr, excl_idx, mentors, statics, weights):
     """The score of each (need, mentor) pair, -inf where they no longer fit (to keep a list that is
     still good, or tell why it is not)."""
-    out = np.empty(needs.shape[0], np.float64)
-    for i in prange(needs.shape[0]):
-        n, v = needs[i], mentors[i]
-        level_ok = ((v_levels[v] >> n_level[n]) & 1) == 1
-        out[i] = pair_score(n, v, n_subj, n_slots, n_mode, n_com, n_epci, n_dept, n_reg, excl_ptr, excl_idx, level_ok,
-                            v_subj, v_slots, v_mode, v_com, v_epci, v_dept, v_reg, v_maxband, v_free, v_wait, v_load,
-                            weights)
+    out = np.empty(pairs_need.shape[0], np.float64)
+    for i in prange(pairs_need.shape[0]):
+        n, v = pairs_need[i], pairs_mentor[i]
+        need, mentor = needs[n], mentors[v]
+        if ((mentor[LEVELS] >> need[LEVEL]) & 1) == 0 or excluded(n, v, excl_ptr, excl_idx):
+            out[i] = -np.inf
+        else:
+            out[i] = fit_score(need, mentors, v, 0, statics[v], weights)
     return out
