@@ -4,15 +4,17 @@
 this file. Each function lives in `functions/` and joins `ENTRY_POINTS` when it is written.
 """
 
+from functions.choose_mentor import choose_mentor
 from functions.docusign_connect import docusign_connect
 from functions.first_contact import first_contact
 from functions.follow_up import follow_up
 from functions.reconcile import reconcile
 from functions.sendgrid_events import sendgrid_events
+from functions.suggest_mentors import suggest_mentors
 from functions.typeform_webhook import typeform_webhook
 
 ENTRY_POINTS: tuple[str, ...] = ("typeform_webhook", "reconcile", "docusign_connect", "sendgrid_events",
-                                  "follow_up", "first_contact")
+                                  "suggest_mentors", "choose_mentor", "follow_up", "first_contact")
 
-__all__ = ["ENTRY_POINTS", "docusign_connect", "first_contact", "follow_up", "reconcile", "sendgrid_events",
-           "typeform_webhook"]
+__all__ = ["ENTRY_POINTS", "choose_mentor", "docusign_connect", "first_contact", "follow_up", "reconcile",
+           "sendgrid_events", "suggest_mentors", "typeform_webhook"]

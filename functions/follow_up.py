@@ -1,5 +1,6 @@
 """Scheduler endpoint: the daily follow-up — reminders of unsigned documents, the list of those
-unsigned for 10 days, and each antenna's list of volunteers to contact."""
+unsigned for 10 days, each antenna's list of volunteers to contact, and the proposals left
+unanswered 72 hours (cancelled, the structure told, new suggestions sent)."""
 
 from __future__ import annotations
 
@@ -22,4 +23,5 @@ def follow_up(request: flask.Request) -> http.Answer:
 
 def run() -> dict[str, Any]:
     report = bootstrap.daily().run()
-    return {"statut": "Traité", "detail": report.line()}
+    expired = bootstrap.choices().expire()
+    return {"statut": "Traité", "detail": f"{report.line()} Propositions sans réponse sous 72 h : {expired}."}

@@ -193,6 +193,7 @@ VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
     datetime("last_response_at", "Dernière réponse le"),
     inverse("pairs", "Binômes", of=("pairs", "volunteer")),
     inverse("suggested_for", "Suggéré pour", of=("needs", "suggested_mentors")),
+    inverse("proposed_for", "Proposé pour", of=("needs", "proposal")),
 ), "Les bénévoles inscrits via le formulaire ; une fiche par personne (clé : Email).")
 
 STRUCTURES = TableSpec("structures", "Structures", (
@@ -228,6 +229,10 @@ NEEDS = TableSpec("needs", "Besoins", (
          description="Du plus pertinent au moins pertinent."),
     long_text("explanations", "Explications"),
     datetime("suggested_at", "Suggestions calculées le"),
+    link("proposal", "Proposition", to="volunteers",
+         description="L'affectation d'ensemble proposée, à revoir avant de la publier."),
+    datetime("proposed_at", "Proposition calculée le"),
+    checkbox("proposal_approved", "Proposition validée"),
     inverse("pair", "Binôme", of=("pairs", "need")),
     text("key", "Clé", "La réponse Typeform et le rang de l'élève : unique, pour qu'une reprise ne double rien."),
 ), "Un besoin par élève accompagné (sans nom d'élève).")
@@ -238,6 +243,11 @@ PAIRS = TableSpec("pairs", "Binômes", (
     link("volunteer", "Bénévole", to="volunteers"),
     link("structure", "Structure", to="structures"),
     single("status", "Statut", opt.PairStatus),
+    text("key", "Clé", "Le besoin et le bénévole : un binôme par besoin et par bénévole."),
+    datetime("proposed_at", "Proposé le"),
+    datetime("answer_before", "Réponse avant"),
+    single("reason", "Motif", opt.PairReason),
+    long_text("reason_detail", "Motif (précisions)"),
     date("started_on", "Début"),
     date("last_check_in", "Dernier suivi"),
     date("next_check_in", "Prochain suivi"),

@@ -103,6 +103,7 @@ class StructureType(StrEnum):
 class NeedStatus(StrEnum):
     OPEN = "À pourvoir"
     SUGGESTED = "Suggestions envoyées"
+    CHOSEN = "Bénévole choisi·e"  # the structure chose; the mentor has 72 hours to answer
     MATCHED = "Pourvu"
     NO_MATCH = "Sans solution"
     CLOSED = "Clos"
@@ -115,6 +116,16 @@ class PairStatus(StrEnum):
     PAUSED = "En pause"
     ENDED = "Terminé"
     CANCELLED = "Annulé"
+
+
+class PairReason(StrEnum):
+    """Why a binôme did not go ahead, or ended."""
+
+    UNAVAILABLE = "Bénévole indisponible"
+    NOT_A_FIT = "Ne correspond pas"
+    NO_ANSWER = "Sans réponse sous 72 h"
+    TAKEN = "Place déjà prise"
+    OTHER = "Autre"
 
 
 class CheckInAuthor(StrEnum):

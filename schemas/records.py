@@ -107,6 +107,7 @@ class Volunteer(AirtableRecord):
     last_response_at: dt.datetime | None = None
     pairs: list[RecordId] = []
     suggested_for: list[RecordId] = []
+    proposed_for: list[RecordId] = []
 
 
 class Structure(AirtableRecord):
@@ -159,6 +160,9 @@ class Need(AirtableRecord):
     suggested_mentors: list[RecordId] = []
     explanations: str = ""
     suggested_at: dt.datetime | None = None
+    proposal: list[RecordId] = []
+    proposed_at: dt.datetime | None = None
+    proposal_approved: bool = False
     pair: list[RecordId] = []
     key: str = ""
 
@@ -172,6 +176,11 @@ class Pair(AirtableRecord):
     volunteer: list[RecordId] = []
     structure: list[RecordId] = []
     status: opt.PairStatus | None = None
+    key: str = ""
+    proposed_at: dt.datetime | None = None
+    answer_before: dt.datetime | None = None
+    reason: opt.PairReason | None = None
+    reason_detail: str = ""
     started_on: dt.date | None = None
     last_check_in: dt.date | None = None
     next_check_in: dt.date | None = None

@@ -21,6 +21,8 @@ from shared.onboarding.connect import ConnectService
 from shared.onboarding.daily import DailyOnboarding
 from shared.onboarding.events import EventsService
 from shared.onboarding.first_contact import FirstContact
+from shared.matching.choices import ChoiceService
+from shared.matching.suggestions import SuggestionService
 from shared.onboarding.service import OnboardingService
 from shared.settings import Settings, get_settings, use_settings
 
@@ -82,7 +84,18 @@ def first_contact() -> FirstContact:
     return FirstContact(gateway(), links())
 
 
-SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact)
+@functools.lru_cache(maxsize=1)
+def suggestions() -> SuggestionService:
+    return SuggestionService(gateway(), mailer(), links())
+
+
+@functools.lru_cache(maxsize=1)
+def choices() -> ChoiceService:
+    return ChoiceService(gateway(), mailer(), links(), suggestions())
+
+
+SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact,
+            suggestions, choices)
 
 
 def configure(settings: Settings | None) -> Settings | None:

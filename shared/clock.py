@@ -4,6 +4,9 @@ equals the time written, and keys derived from it stay the same)."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")  # the time people read: dates in emails and pages, « today »
 
 
 def now() -> dt.datetime:

@@ -32,6 +32,16 @@ class Links:
     def url(self, function: str, purpose: str, claims: dict[str, Any]) -> str:
         return f"{self.public_url}/{function}/?{urlencode({'t': self.token(purpose, claims)})}"
 
+    def purpose(self, token: str, purposes: tuple[str, ...]) -> str | None:
+        """Which of `purposes` a token was made for (its signature, not yet its age), if any."""
+        for purpose in purposes:
+            try:
+                self._serializer(purpose).loads(token)
+                return purpose
+            except BadSignature:
+                continue
+        return None
+
     def read(self, purpose: str, token: str, max_age: int) -> dict[str, Any]:
         try:
             claims = self._serializer(purpose).loads(token, max_age=max_age)

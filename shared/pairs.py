@@ -1,20 +1,28 @@
 """What happens to a binôme when something happens to it: one set of rules for every path.
 
 Pure: takes the pair as it is and the event, returns the partial update to write (or None). The
-follow-up work grows this into the binôme's whole lifecycle; today it knows what a check-in does.
+follow-up work grows this into the binôme's whole lifecycle; today it knows what a check-in does,
+how a proposal is accepted or not, and who keeps a place when two choices meet.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from schemas import options as opt
 from schemas.records import CheckIn, Pair
-from shared.airtable.diff import changes_to
+from shared.airtable.diff import changes_to, update_of
+from shared.errors import BinomeError
 
 DIFFICULT = {opt.CheckInMood.DIFFICULT.value, opt.CheckInMood.VERY_DIFFICULT.value}
 # A bad check-in puts a running pair « En difficulté »; a pair that has not started, is paused or
 # is over keeps its status (the alert still tells coordinators).
 AT_RISK_FROM = {opt.PairStatus.ACTIVE.value, opt.PairStatus.AT_RISK.value}
 OVER = {opt.PairStatus.ENDED.value, opt.PairStatus.CANCELLED.value}
+# A binôme that takes one of the mentor's places and the need's only place.
+LIVE = {opt.PairStatus.PROPOSED.value, opt.PairStatus.ACTIVE.value, opt.PairStatus.AT_RISK.value,
+        opt.PairStatus.PAUSED.value}
 
 
 def is_worrying(check_in: CheckIn) -> bool:
@@ -44,3 +52,32 @@ def after_check_in(pair: Pair, check_in: CheckIn) -> Pair | None:
         if pair.status in AT_RISK_FROM:
             desired.status = opt.PairStatus.AT_RISK
     return changes_to(desired, pair)
+
+
+# --- the start of a binôme: proposed, then accepted or not -------------------------------------
+
+TRANSITIONS = {
+    opt.PairStatus.PROPOSED.value: {opt.PairStatus.ACTIVE.value, opt.PairStatus.CANCELLED.value},
+}
+
+
+class IllegalTransition(BinomeError):
+    """The binôme cannot go there from where it is; the message says so, in French."""
+
+
+def move(pair: Pair, to: opt.PairStatus, **values: Any) -> Pair | None:
+    """The update that takes `pair` to `to` (with `values`), or None if it is there already;
+    refused when the rules do not allow it (a declined proposal cannot be accepted afterwards)."""
+    if pair.status == to.value:
+        return None
+    if to.value not in TRANSITIONS.get(str(pair.status), set()):
+        raise IllegalTransition(f"Le binôme est « {pair.status} » : il ne peut pas passer à « {to.value} ».")
+    return update_of(pair, {"status": to, **values})
+
+
+def winners(pairs: list[Pair], places: int) -> list[Pair]:
+    """Of live binômes competing for `places` (a mentor's, or a need's one), the ones that keep
+    them: the first created (Airtable's time, then the id: the same answer in every process)."""
+    ordered = sorted(pairs, key=lambda p: (p.created_time or dt.datetime.max.replace(tzinfo=dt.timezone.utc),
+                                           p.record_id or ""))
+    return ordered[:max(places, 0)]

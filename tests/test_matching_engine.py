@@ -157,7 +157,7 @@ def test_explanations_speak_french():
     pupil = Pupil("n1", "s1", "3e", ("Mathématiques",), ("Mercredi 14h-16h",), "Présentiel", PLACES[1])
     [suggestion] = engine.suggest([mentor], [pupil], today=TODAY).suggestions["n1"]
     assert suggestion.explanation == ("3e ✓ · Mathématiques ✓ · mercredi 14h-16h ✓ · même intercommunalité, "
-                                      "en présentiel · inscrit·e il y a 12 jours")
+                                      "en présentiel · inscrit·e le 4 novembre")
 
 
 def test_the_reason_a_need_has_no_fit():

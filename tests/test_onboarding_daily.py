@@ -13,7 +13,8 @@ import requests
 from schemas.records import Antenna, JournalEntry, Volunteer
 from shared import bootstrap
 from shared.links import Links
-from shared.onboarding.daily import FIRST_CONTACT, PARIS, DailyOnboarding
+from shared.clock import PARIS
+from shared.onboarding.daily import FIRST_CONTACT, DailyOnboarding
 from tests.test_intake_webhook import VOLUNTEER
 
 

@@ -28,7 +28,8 @@ K = 5
 CANDIDATES = 20  # best candidates kept per need before sharing out
 OVERBOOKING = 3.0  # a mentor is offered to at most this many needs per free place
 HYSTERESIS = 0.05  # a current list within 5% of the fresh one's total score is kept
-DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
 Array = npt.NDArray[np.int64]
 
 
@@ -184,7 +185,12 @@ def independent(found: Search, k: int = K) -> Array:
 def suggest(mentors: Sequence[Mentor], pupils: Sequence[Pupil], k: int = K, overbooking: float = OVERBOOKING,
             capacity_aware: bool = True, today: dt.date | None = None) -> Result:
     """The suggestions for every need, explained, and why the others have none."""
-    pool = Pool.build(mentors, pupils, today)
+    return compute(Pool.build(mentors, pupils, today), k, overbooking, capacity_aware, today)
+
+
+def compute(pool: Pool, k: int = K, overbooking: float = OVERBOOKING, capacity_aware: bool = True,
+            today: dt.date | None = None) -> Result:
+    pupils = pool.pupils
     found = search(pool, max(CANDIDATES, k))
     chosen = share_out(pool, found, k, overbooking) if capacity_aware else independent(found, k)
     result = Result()
@@ -209,9 +215,8 @@ def explain(pool: Pool, pupil: Pupil, mentor: Mentor, score: float, today: dt.da
     if len(slots) > 3:
         parts[-1] += f" (+{len(slots) - 3})"
     parts.append(f"{Band(band).label}, en présentiel" if in_person else "à distance")
-    if mentor.registered is not None:
-        days = ((today or dt.date.today()) - mentor.registered.date()).days
-        parts.append(f"inscrit·e il y a {days} jour{'s' if days > 1 else ''}")
+    if mentor.registered is not None:  # a date, not "n days ago": the text stays the same from day to day
+        parts.append(f"inscrit·e le {mentor.registered.day} {MONTHS[mentor.registered.month - 1]}")
     return Suggestion(mentor.id, round(score, 4), band, in_person, slots, subjects, " · ".join(parts))
 
 

@@ -15,7 +15,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 from pyairtable.formulas import EQ, Field
 
@@ -25,6 +24,7 @@ from shared.airtable import AirtableGateway
 from shared.airtable.diff import update_of
 from shared.alerts import Alerts
 from shared.claims import Job, claim
+from shared.clock import PARIS
 from shared.clock import now as utcnow
 from shared.esign.port import ESign, ESignError
 from shared.links import Links
@@ -33,7 +33,6 @@ from shared.mail.templates import render
 from shared.onboarding import rules
 
 log = logging.getLogger(__name__)
-PARIS = ZoneInfo("Europe/Paris")
 REMIND_AFTER = dt.timedelta(days=3)
 LIST_AFTER = dt.timedelta(days=10)
 FIRST_CONTACT = "premier-contact"

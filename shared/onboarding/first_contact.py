@@ -16,7 +16,8 @@ from shared.airtable import AirtableGateway, AirtableRejected
 from shared.airtable.diff import update_of
 from shared.clock import now as utcnow
 from shared.links import LinkRefused, Links
-from shared.onboarding.daily import FIRST_CONTACT, FIRST_CONTACT_LINK_DAYS, PARIS
+from shared.clock import PARIS
+from shared.onboarding.daily import FIRST_CONTACT, FIRST_CONTACT_LINK_DAYS
 from shared.pages import message, page
 
 TITLE = "Premier contact"

@@ -1,0 +1,30 @@
+"""Suggestions of mentors: for one need (`{"need": "rec…"}`, an Airtable automation when a need
+appears) or every waiting need (`{}`, the scheduler). Bearer `AUTOMATION_SECRET`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+
+from shared import bootstrap, http
+from shared.settings import get_settings
+from shared.signatures import verify_bearer
+
+
+def suggest_mentors(request: flask.Request) -> http.Answer:
+    if request.method != "POST":
+        return http.method_not_allowed()
+    if not verify_bearer(get_settings().AUTOMATION_SECRET, request.headers.get("Authorization")):
+        return http.unauthorized()
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        return http.bad_request("le corps doit être un objet JSON : {} ou {\"need\": \"rec…\"}")
+    need = body.get("need")
+    return http.answer(lambda: run(str(need) if need else None))
+
+
+def run(need: str | None) -> dict[str, Any]:
+    service = bootstrap.suggestions()
+    report = service.suggest_one(need) if need else service.suggest_all()
+    return {"statut": "Traité", "detail": report.line()}

@@ -1,0 +1,207 @@
+"""`suggest_mentors`: compute suggestions, write back only what changed, tell structures.
+
+For all waiting needs (the scheduler) or one (an Airtable automation when a need appears). The
+base is read in four paged requests — for one need, from a snapshot at most ten minutes old plus
+the need itself. A need's current list is kept while every mentor in it still fits and it is
+within 5 % of the fresh list (so a day of small changes rewrites few needs); otherwise
+`Mentors suggérés`, `Explications` and `Suggestions calculées le` are written, 10 needs a request.
+Each structure then gets one email listing its needs' new suggestions — a mentor's first name,
+levels, subjects, slots, mode and distance band, never a contact — with one signed link per
+suggestion to choose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from schemas import options as opt
+from pyairtable.formulas import EQ, OR, RECORD_ID
+
+from schemas.records import Need, Pair, Structure
+from shared.airtable import AirtableGateway
+from shared.airtable.diff import update_of
+from shared.claims import Job, claim
+from shared.clock import now as utcnow
+from shared.geo import Band
+from shared.links import Links
+from shared.mail.message import Email, MailError, Mailer
+from shared.mail.templates import render
+from shared.matching import engine
+from shared.matching.engine import lower_day
+from shared.matching.model import Mentor, NoFit, Result, Suggestion
+from shared.matching.snapshot import Snapshot, read
+
+log = logging.getLogger(__name__)
+CHOICE = "choix"
+CHOICE_LINK_DAYS = 14
+SNAPSHOT_FRESH_FOR = dt.timedelta(minutes=10)
+
+
+@dataclass
+class SuggestReport:
+    needs: int = 0
+    written: int = 0
+    kept: int = 0
+    no_fit: int = 0
+    emails: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        return (f"{self.needs} besoin(s) examiné(s) : {self.written} liste(s) écrite(s), {self.kept} gardée(s), "
+                f"{self.no_fit} sans solution ; {self.emails} email(s) aux structures.")
+
+
+class SuggestionService:
+    def __init__(self, gateway: AirtableGateway, mailer: Mailer, links: Links, k: int = engine.K,
+                 clock: Callable[[], dt.datetime] = utcnow):
+        self.gateway = gateway
+        self.mailer = mailer
+        self.links = links
+        self.k = k
+        self.clock = clock
+        self._snapshot: Snapshot | None = None
+
+    def snapshot(self, fresh: bool = False) -> Snapshot:
+        now = self.clock()
+        if fresh or self._snapshot is None or self._snapshot.read_at is None \
+                or now - self._snapshot.read_at > SNAPSHOT_FRESH_FOR:
+            self._snapshot = read(self.gateway, now)
+        return self._snapshot
+
+    def suggest_all(self) -> SuggestReport:
+        snap = self.snapshot(fresh=True)
+        return self._suggest(snap, snap.waiting_needs(), capacity_aware=True)
+
+    def suggest_one(self, need_id: str) -> SuggestReport:
+        snap = self.snapshot()
+        need = self.gateway.get(Need, need_id)  # the need and its binômes as they are now
+        snap.needs[need_id] = need
+        if need.pair:
+            fresh = {p.record_id: p for p in self.gateway.all(Pair, formula=OR(*(EQ(RECORD_ID(), i) for i in need.pair)))}
+            snap.pairs = [p for p in snap.pairs if p.record_id not in fresh] + list(fresh.values())
+        if need.structure and need.structure[0] not in snap.structures:
+            snap.structures[need.structure[0]] = self.gateway.get(Structure, need.structure[0])
+        return self._suggest(snap, [n for n in snap.waiting_needs() if n.record_id == need_id], capacity_aware=False)
+
+    # --- computing and writing --------------------------------------------------------------
+
+    def _suggest(self, snap: Snapshot, needs: list[Need], capacity_aware: bool) -> SuggestReport:
+        report = SuggestReport(needs=len(needs))
+        if not needs:
+            return report
+        mentors = snap.mentors()
+        today = self.clock().date()
+        pool = engine.Pool.build(mentors, [snap.pupil(n) for n in needs], today)
+        result = engine.compute(pool, k=self.k, capacity_aware=capacity_aware, today=today)
+        if not capacity_aware:
+            result = self._spread(snap, mentors, result)
+        changed: list[tuple[Need, list[Suggestion]]] = []
+        updates = []
+        for n, need in enumerate(needs):
+            suggestions = result.suggestions.get(need.record_id or "")
+            if suggestions and self._still_good(pool, n, need, suggestions):
+                report.kept += 1
+                continue
+            values = written_values(suggestions, result.no_fit.get(need.record_id or ""), {m.id: m for m in mentors})
+            update = update_of(need, values)
+            if update is None:
+                continue
+            update = update.model_copy(update={"suggested_at": self.clock()})
+            updates.append(update)
+            if suggestions:
+                report.written += 1
+                changed.append((need, suggestions))
+            else:
+                report.no_fit += 1
+                reason = result.no_fit[need.record_id or ""].reason.split(" :")[0]
+                report.reasons[reason] = report.reasons.get(reason, 0) + 1
+        self.gateway.update(updates)
+        report.emails = self._notify(snap, changed, {m.id: m for m in mentors})
+        return report
+
+    def _still_good(self, pool: engine.Pool, n: int, need: Need, fresh: list[Suggestion]) -> bool:
+        current = need.suggested_mentors
+        if not current or need.status != opt.NeedStatus.SUGGESTED:
+            return False
+        index = {m.id: i for i, m in enumerate(pool.mentors)}
+        if any(m not in index for m in current):
+            return False  # someone in it can no longer be suggested
+        scores = engine.rescore(pool, np.full(len(current), n), np.array([index[m] for m in current]))
+        return engine.keep(list(scores), [s.score for s in fresh])
+
+    def _spread(self, snap: Snapshot, mentors: list[Mentor], result: Result) -> Result:
+        """For one need: prefer mentors not already offered to many needs (as the whole-pool pass
+        does), keeping the best order among them."""
+        offers: dict[str, int] = {}
+        for other in snap.needs.values():
+            for mentor in other.suggested_mentors:
+                offers[mentor] = offers.get(mentor, 0) + 1
+        budget = {m.id: int(np.ceil(m.free * engine.OVERBOOKING)) for m in mentors}
+        for need_id, suggestions in result.suggestions.items():
+            result.suggestions[need_id] = sorted(suggestions, key=lambda s: offers.get(s.mentor, 0) >= budget[s.mentor])
+        return result
+
+    # --- telling structures -----------------------------------------------------------------
+
+    def _notify(self, snap: Snapshot, changed: list[tuple[Need, list[Suggestion]]], mentors: dict[str, Mentor]) -> int:
+        by_structure: dict[str, list[tuple[Need, list[Suggestion]]]] = {}
+        for need, suggestions in changed:
+            if need.structure:
+                by_structure.setdefault(need.structure[0], []).append((need, suggestions))
+        sent = 0
+        for structure_id, needs in sorted(by_structure.items()):
+            structure = snap.structures.get(structure_id)
+            if structure is None or not structure.email:
+                continue
+            digest = hashlib.sha256(repr(sorted((n.record_id, [s.mentor for s in ss]) for n, ss in needs))
+                                    .encode()).hexdigest()[:16]
+            [job] = claim(self.gateway, [Job(f"suggestions:{structure_id}:{digest}",
+                                             f"Suggestions envoyées à {structure.name}")])
+            if not job.owned:
+                continue
+            try:
+                self.mailer.send(self.email(structure, needs, mentors))
+                sent += 1
+            except MailError as exc:
+                log.warning("suggestions for %s not sent: %s", structure_id, exc)
+        return sent
+
+    def email(self, structure: Structure, needs: list[tuple[Need, list[Suggestion]]],
+              mentors: dict[str, Mentor]) -> Email:
+        cards = [{"need": need, "suggestions": [card(s, mentors[s.mentor], self.links.url(
+                      "choose_mentor", CHOICE, {"n": need.record_id, "v": s.mentor, "s": structure.record_id}))
+                      for s in suggestions if s.mentor in mentors]}
+                 for need, suggestions in needs]
+        rendered = render("suggestions", structure=structure, needs=cards)
+        return Email(to=structure.email, to_name=structure.contact, subject=rendered.subject, html=rendered.html,
+                     text=rendered.text, custom_args={"binome_email": "suggestions",
+                                                      "binome_record": structure.record_id or ""},
+                     category="suggestions")
+
+
+def card(suggestion: Suggestion, mentor: Mentor, link: str) -> dict[str, Any]:
+    """What a structure may know of a suggested mentor before choosing: no contact detail."""
+    return {"first_name": mentor.first_name, "levels": ", ".join(mentor.levels),
+            "subjects": ", ".join(suggestion.common_subjects or mentor.subjects),
+            "slots": ", ".join(lower_day(s) for s in suggestion.common_slots),
+            "mode": "en présentiel" if suggestion.in_person else "à distance",
+            "band": Band(suggestion.band).label, "link": link}
+
+
+def written_values(suggestions: list[Suggestion] | None, no_fit: NoFit | None,
+                   mentors: dict[str, Mentor]) -> dict[str, Any]:
+    """What the need's record says after a computation."""
+    if suggestions:
+        lines = [f"{n}. {mentors[s.mentor].first_name} — {s.explanation}" for n, s in enumerate(suggestions, 1)]
+        return {"suggested_mentors": [s.mentor for s in suggestions], "explanations": "\n".join(lines),
+                "status": opt.NeedStatus.SUGGESTED}
+    counts = " ; ".join(f"{label} : {n}" for label, n in (no_fit.counts if no_fit else ()))
+    reason = no_fit.reason if no_fit else "Aucun·e bénévole ne correspond."
+    return {"suggested_mentors": [], "explanations": f"{reason} ({counts})" if counts else reason,
+            "status": opt.NeedStatus.NO_MATCH}
