@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run provision forms reconcile replay bench clean browser
+.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ reconcile: $(STAMP)
 # make replay REF=<journal record id or response token>
 replay: $(STAMP)
 	$(PY) -m commands.replay $(REF)
+
+# The whole-pool assignment, as proposals to review; then publish the validated ones.
+assign: $(STAMP)
+	$(PY) -m commands.assign
+
+publish: $(STAMP)
+	$(PY) -m commands.assign publish
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -1,5 +1,6 @@
 """Suggestions of mentors: for one need (`{"need": "rec…"}`, an Airtable automation when a need
-appears) or every waiting need (`{}`, the scheduler). Bearer `AUTOMATION_SECRET`."""
+appears) or every waiting need (`{}`, the scheduler); `{"mode": "affectation"}` writes the
+whole-pool assignment as proposals for coordinators instead. Bearer `AUTOMATION_SECRET`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def suggest_mentors(request: flask.Request) -> http.Answer:
     if not isinstance(body, dict):
         return http.bad_request("le corps doit être un objet JSON : {} ou {\"need\": \"rec…\"}")
     need = body.get("need")
+    if body.get("mode") == "affectation":
+        return http.answer(lambda: {"statut": "Traité", "detail": bootstrap.proposals().propose().line()})
     return http.answer(lambda: run(str(need) if need else None))
 
 

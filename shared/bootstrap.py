@@ -22,6 +22,7 @@ from shared.onboarding.daily import DailyOnboarding
 from shared.onboarding.events import EventsService
 from shared.onboarding.first_contact import FirstContact
 from shared.matching.choices import ChoiceService
+from shared.matching.proposals import Proposals
 from shared.matching.suggestions import SuggestionService
 from shared.onboarding.service import OnboardingService
 from shared.settings import Settings, get_settings, use_settings
@@ -94,8 +95,13 @@ def choices() -> ChoiceService:
     return ChoiceService(gateway(), mailer(), links(), suggestions())
 
 
+@functools.lru_cache(maxsize=1)
+def proposals() -> Proposals:
+    return Proposals(gateway(), choices())
+
+
 SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact,
-            suggestions, choices)
+            suggestions, choices, proposals)
 
 
 def configure(settings: Settings | None) -> Settings | None:

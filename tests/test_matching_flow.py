@@ -227,3 +227,20 @@ def test_links_that_cannot_be_misused(live):
     assert live.gateway.all(Pair) == []
     assert requests.get(f"{live.functions_url}/suggest_mentors/", timeout=10).status_code == 405
     assert requests.post(f"{live.functions_url}/suggest_mentors/", json={}, timeout=10).status_code == 401
+
+
+def test_whole_pool_proposals_are_reviewed_then_published(live):
+    lea, sam, college, first = campaign(live)
+    [lycee] = live.gateway.create([structure("Lycée Ampère", "cpe@lycee.fr")])
+    [second] = live.gateway.create([need("LA-1", lycee.record_id)])
+    answer = call(live, "suggest_mentors", {"mode": "affectation"})
+    assert "2 besoin(s) sur 2" in answer["detail"] and "2/2 structures servies" in answer["detail"]
+    proposed = {n.record_id: n.proposal for n in live.gateway.all(Need)}
+    assert all(len(p) == 1 for p in proposed.values())
+    assert live.gateway.all(Pair) == []  # nothing happens before coordinators review
+    live.gateway.update([Need(record_id=first.record_id, proposal_approved=True)])
+    assert bootstrap.proposals().publish() == 1
+    [pair] = live.gateway.all(Pair)
+    assert pair.status == "Proposé" and pair.need == [first.record_id] and pair.volunteer == proposed[first.record_id]
+    assert live.gateway.get(Need, first.record_id).proposal_approved is False
+    assert bootstrap.proposals().publish() == 0

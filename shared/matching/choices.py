@@ -83,6 +83,18 @@ class ChoiceService:
             return Page(200, message("Déjà choisi", f"Un·e bénévole est déjà choisi·e pour l'élève {need.reference}."))
         if need.status not in WAITING and not mine:
             return Page(200, message("Choix impossible", f"L'élève {need.reference} n'attend plus de bénévole."))
+        outcome = self.take(need, volunteer, structure)
+        if outcome is None:
+            return Page(409, page("taken", title="Place déjà prise", need=need, first_name=volunteer.first_name,
+                                  others=self._remaining(need, volunteer, structure)))
+        return Page(200, message("Merci, c'est noté",
+                                 f"{volunteer.first_name} est prévenu·e et a 72 heures pour confirmer. Vous recevrez "
+                                 f"ses coordonnées dès sa réponse ; sinon, d'autres suggestions pour l'élève "
+                                 f"{need.reference}."))
+
+    def take(self, need: Need, volunteer: Volunteer, structure: Structure) -> Pair | None:
+        """Propose the binôme and keep the place if it is still there (None: someone was first);
+        the mentor is then asked. Used by the structure's click and by a published proposal."""
         now = self.clock()
         pair = self.gateway.upsert([Pair(
             key=f"{need.record_id}:{volunteer.record_id}", name=f"{volunteer.first_name} × {need.reference}",
@@ -92,16 +104,12 @@ class ChoiceService:
             lost = update_of(pair, {"status": opt.PairStatus.CANCELLED, "reason": opt.PairReason.TAKEN})
             if lost is not None:
                 self.gateway.update([lost])
-            return Page(409, page("taken", title="Place déjà prise", need=need, first_name=volunteer.first_name,
-                                  others=self._remaining(need, volunteer, structure)))
+            return None
         status = update_of(need, {"status": opt.NeedStatus.CHOSEN})
         if status is not None:
             self.gateway.update([status])
         self._propose(pair, need, volunteer, structure)
-        return Page(200, message("Merci, c'est noté",
-                                 f"{volunteer.first_name} est prévenu·e et a 72 heures pour confirmer. Vous recevrez "
-                                 f"ses coordonnées dès sa réponse ; sinon, d'autres suggestions pour l'élève "
-                                 f"{need.reference}."))
+        return pair
 
     def _choice(self, token: str) -> tuple[Need, Volunteer, Structure]:
         claims = self.links.read(CHOICE, token, max_age=CHOICE_LINK_DAYS * 86400)

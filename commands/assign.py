@@ -1,0 +1,28 @@
+"""`make assign`: the whole-pool assignment, written as proposals for coordinators to review;
+`make publish`: the proposals they validated become binômes « Proposé » and their mentors are asked.
+
+    python -m commands.assign [publish]
+"""
+
+from __future__ import annotations
+
+import sys
+
+from shared import bootstrap
+from shared.errors import BinomeError
+
+
+def main(argv: list[str]) -> int:
+    try:
+        if argv[:1] == ["publish"]:
+            print(f"Propositions publiées : {bootstrap.proposals().publish()} binôme(s) proposé(s).")
+        else:
+            print(bootstrap.proposals().propose().line())
+    except BinomeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
