@@ -43,6 +43,16 @@ CONTEXTS = {
     "antenna_digest": {"antenna": ANTENNA, "fresh": [{"person": LEA, "signed": "02/11/2020", "link": "https://x/1"}],
                        "waiting": [{"person": SAM, "signed": "28/10/2020", "link": "https://x/2"}]},
 }
+CARD = {"first_name": "Sam", "levels": "4e", "subjects": "Anglais", "slots": "mardi 16h-18h", "mode": "à distance",
+        "band": "même département", "link": "https://binome.example.org/choose_mentor/?t=abc"}
+CONTEXTS.update({
+    "suggestions": {"structure": COLLEGE, "needs": [{"need": PUPILS[0], "suggestions": [CARD]}]},
+    "mentor_proposal": {"mentor": SAM, "need": PUPILS[0], "structure": COLLEGE, "link": "https://x/r",
+                        "deadline": "05/11 à 17h30"},
+    "pair_confirmed_structure": {"structure": COLLEGE, "mentor": SAM, "need": PUPILS[0]},
+    "pair_confirmed_mentor": {"structure": COLLEGE, "mentor": SAM, "need": PUPILS[0]},
+    "pair_declined": {"structure": COLLEGE, "mentor": SAM, "need": PUPILS[0], "reason": "Bénévole indisponible"},
+})
 FRENCH_WORDS = {"vous", "votre", "les", "des", "est", "une", "cette", "dans", "pour", "question", "bénévole", "contact"}
 
 
@@ -74,6 +84,18 @@ def test_a_persons_email_shows_their_facts_and_nobody_elses_contact():
     for rendered in (welcome, charter, render("signup_updated", person=LEA, needs=[], kind="volunteers")):
         for contact in everyone_else:
             assert contact not in rendered.html and contact not in rendered.text
+
+
+def test_before_a_binome_is_confirmed_nobody_gets_the_others_contact():
+    for name in ("suggestions", "mentor_proposal", "pair_declined"):
+        rendered = render(name, **CONTEXTS[name])
+        for contact in (SAM.email, SAM.phone, COLLEGE.email, COLLEGE.phone):
+            assert contact not in rendered.html and contact not in rendered.text, (name, contact)
+    # once both agreed, each gets the other's, and only the other's
+    to_structure = render("pair_confirmed_structure", **CONTEXTS["pair_confirmed_structure"]).text
+    assert SAM.email in to_structure and LEA.email not in to_structure
+    to_mentor = render("pair_confirmed_mentor", **CONTEXTS["pair_confirmed_mentor"]).text
+    assert COLLEGE.email in to_mentor and SAM.email not in to_mentor
 
 
 def test_answers_cannot_inject_markup():
