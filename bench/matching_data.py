@@ -27,6 +27,7 @@ class Synthetic:
         weights = np.array([max(geo.communes(p)[0].population, 1) ** 0.8 for p in postcodes])
         self.postcodes, self.p_postcode = postcodes, weights / weights.sum()
         self._places: dict[str, Place] = {}
+        self.postcode_of: dict[Place, str] = {}  # to write synthetic people into a base
         subjects = np.array(SUBJECT_WEIGHTS, float)
         self.p_subject = subjects / subjects.sum()
         self.p_slot = {pupil: self._slot_p(pupil) for pupil in (False, True)}
@@ -43,6 +44,7 @@ class Synthetic:
             code = self.postcodes[index]
             if code not in self._places:
                 self._places[code] = place_of(code)
+                self.postcode_of.setdefault(self._places[code], code)
             out.append(self._places[code])
         return out
 

@@ -9,8 +9,12 @@ from typing import Any
 import flask
 
 from shared import bootstrap, http
+from shared.matching.suggestions import shortage_line
 from shared.settings import get_settings
 from shared.signatures import verify_bearer
+
+
+SHORTAGE_LINES = 20  # where volunteers are missing most: whom to recruit
 
 
 def suggest_mentors(request: flask.Request) -> http.Answer:
@@ -30,4 +34,5 @@ def suggest_mentors(request: flask.Request) -> http.Answer:
 def run(need: str | None) -> dict[str, Any]:
     service = bootstrap.suggestions()
     report = service.suggest_one(need) if need else service.suggest_all()
-    return {"statut": "Traité", "detail": report.line()}
+    return {"statut": "Traité", "detail": report.line(), "sans_solution": report.reasons,
+            "manques": [shortage_line(row) for row in report.shortage[:SHORTAGE_LINES]]}

@@ -4,12 +4,13 @@ results are deterministic; capacity-aware sharing caps offers; the reasons a nee
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from shared.matching import assignment, engine
+from shared.matching import assignment, engine, plain
 from shared.matching.model import LEVELS, SLOTS, SUBJECTS, Mentor, Place, Pupil
 
 TODAY = dt.date(2020, 11, 16)
@@ -19,35 +20,9 @@ PLACES = [Place("69123", "200046977", "69", "84"), Place("69266", "200046977", "
 MODES = ["Distanciel", "Présentiel", "Les deux"]
 
 
-def band(a: Place, b: Place) -> int:
-    for level, (x, y) in enumerate(((a.commune, b.commune), (a.epci, b.epci), (a.departement, b.departement),
-                                    (a.region, b.region))):
-        if x and x == y:
-            return level
-    return 4
-
-
 def oracle_score(mentor: Mentor, pupil: Pupil) -> float | None:
-    """The rules, read from the issue and written plainly: None when the pair does not fit."""
-    if mentor.free <= 0 or pupil.level not in mentor.levels or mentor.id in pupil.excluded:
-        return None
-    subjects = set(pupil.subjects) & set(mentor.subjects)
-    if pupil.subjects and not subjects:
-        return None
-    slots = set(pupil.slots) & set(mentor.slots)
-    if not slots:
-        return None
-    distance = band(pupil.place, mentor.place)
-    meets = pupil.mode in ("Présentiel", "Les deux") and mentor.mode in ("Présentiel", "Les deux") \
-        and distance <= mentor.max_band
-    remote = pupil.mode in ("Distanciel", "Les deux") and mentor.mode in ("Distanciel", "Les deux")
-    if not (meets or remote):
-        return None
-    overlap = len(subjects) / len(pupil.subjects) if pupil.subjects else 1.0
-    proximity = (4 - distance) / 4 * (1 if meets else 0.3)
-    waited = (TODAY - mentor.registered.date()).days if mentor.registered else 0
-    return (3 * min(len(slots), 3) / 3 + 2 * proximity + 2 * overlap + min(waited, 60) / 60
-            + 1 / (1 + mentor.load))
+    """The rules, written plainly (`plain`): None when the pair does not fit."""
+    return plain.score(mentor, pupil, TODAY)
 
 
 @st.composite
@@ -173,3 +148,58 @@ def test_the_reason_a_need_has_no_fit():
         assert fragment in result.no_fit[pupil.id].reason, (pupil.id, result.no_fit[pupil.id])
     busy = Mentor("m2", "Sam", ("6e",), ("Mathématiques",), ("Lundi 18h-20h",), "Distanciel", PLACES[0], free=0)
     assert "Aucun·e bénévole disponible" in engine.suggest([busy], [list(cases)[1]], today=TODAY).no_fit["b"].reason
+
+
+@SETTINGS
+@given(campaigns(), campaigns())
+def test_a_new_need_is_matched_against_the_built_index_as_in_a_rebuilt_pool(campaign, other):
+    (mentors, pupils), (_, newcomers) = campaign, other
+    pool = engine.Pool.build(mentors, pupils, TODAY)
+    alone = engine.search(pool.with_needs(newcomers))
+    rebuilt = engine.search(engine.Pool.build(mentors, newcomers, TODAY))
+    assert (alone.candidates == rebuilt.candidates).all() and (alone.fitting == rebuilt.fitting).all()
+
+
+@SETTINGS
+@given(campaigns(), campaigns())
+def test_a_new_mentor_enters_exactly_the_lists_a_rebuild_would_change(campaign, other):
+    (mentors, pupils), (more, _) = campaign, other
+    newcomer = dataclasses.replace(more[0], id="new")
+    pool = engine.Pool.build(mentors, pupils, TODAY)
+    entered = set(engine.entering(pool, engine.search(pool, engine.K), [newcomer]).tolist())
+    rebuilt = engine.search(engine.Pool.build([*mentors, newcomer], pupils, TODAY), engine.K)
+    assert entered == {n for n in range(len(pupils)) if len(mentors) in rebuilt.candidates[n]}
+
+
+def test_a_list_still_good_is_kept_and_a_thin_or_worse_one_is_not():
+    assert engine.keep([8.0, 7.0, 6.0, 6.0], [8.0, 7.2, 6.1, 6.0, 5.0])  # one short of five, as good
+    assert not engine.keep([8.0], [8.0, 7.0])  # one suggestion when there could be two
+    assert not engine.keep([6.0, 5.0, 5.0], [9.0, 8.0, 8.0])  # much worse
+    assert not engine.keep([8.0, -np.inf, 6.0], [8.0, 7.0, 6.0])  # someone no longer fits
+
+
+def test_current_suggestions_nearly_as_good_win_the_share_out_again():
+    def waiting(name: str, days: int) -> Mentor:
+        return Mentor(name, name, ("3e",), ("Mathématiques",), ("Lundi 18h-20h",), "Distanciel", PLACES[0],
+                      registered=dt.datetime.combine(TODAY - dt.timedelta(days=days), dt.time(), dt.timezone.utc))
+    pupil = Pupil("n1", "s1", "3e", ("Mathématiques",), ("Lundi 18h-20h",), "Distanciel", PLACES[0])
+    pool = engine.Pool.build([waiting("a", 10), waiting("b", 16)], [pupil], TODAY)  # b waited a little longer
+    assert [s.mentor for s in engine.compute(pool, k=1, today=TODAY).suggestions["n1"]] == ["b"]
+    kept = engine.compute(pool, k=1, today=TODAY, current=[["a"]])
+    assert [s.mentor for s in kept.suggestions["n1"]] == ["a"]
+    far_behind = engine.Pool.build([waiting("a", 0), waiting("b", 60)], [pupil], TODAY)
+    assert [s.mentor for s in engine.compute(far_behind, k=1, today=TODAY, current=[["a"]]).suggestions["n1"]] == ["b"]
+
+
+def test_the_shortage_says_whom_to_recruit():
+    def need(id: str, level: str, subjects: tuple[str, ...], slots: tuple[str, ...], place: Place) -> Pupil:
+        return Pupil(id, "s1", level, subjects, slots, "Présentiel", place)
+    pupils = [need("a", "3e", ("Mathématiques",), ("Mercredi 14h-16h", "Lundi 18h-20h"), PLACES[0]),
+              need("b", "3e", ("Mathématiques",), ("Mercredi 14h-16h",), PLACES[1]),  # same département
+              need("c", "3e", ("Mathématiques",), ("Mercredi 14h-16h",), PLACES[4]),  # Paris
+              need("d", "6e", (), ("Mardi 9h-12h",), PLACES[0]),
+              need("e", "3e", ("Mathématiques",), ("Mercredi 14h-16h",), PLACES[0])]  # has a mentor
+    rows = engine.shortage(pupils, ["a", "b", "c", "d"])
+    assert [(r.level, r.subjects, r.departement, r.needs) for r in rows] == [
+        ("3e", "Mathématiques", "69", 2), ("6e", "toutes matières", "69", 1), ("3e", "Mathématiques", "75", 1)]
+    assert rows[0].slots == ("Mercredi 14h-16h", "Lundi 18h-20h")

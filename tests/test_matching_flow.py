@@ -97,6 +97,10 @@ def test_a_need_nobody_fits_says_why(live):
     call(live, "suggest_mentors", {"need": lonely.record_id})
     written = live.gateway.get(Need, lonely.record_id)
     assert written.status == "Sans solution" and "niveau Terminale" in written.explanations
+    live.gateway.create([mentor("Noé", "noe@exemple.fr")])  # one more available: the counts move, not the reason
+    again = bootstrap.suggestions().suggest_all()
+    assert again.no_fit == 1 and again.explained == 0
+    assert live.gateway.get(Need, lonely.record_id).explanations == written.explanations
 
 
 def test_choose_then_accept_shares_contacts_both_ways(live):

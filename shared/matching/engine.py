@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -22,12 +23,13 @@ from shared.geo import Band
 from shared.matching import kernels
 from shared.matching.places import band_of
 from shared.matching.model import (IN_PERSON, LEVELS, MODE_BITS, REMOTE, SLOTS, SUBJECTS, Mentor, NoFit, Pupil,
-                                   Result, Suggestion)
+                                   Result, Shortage, Suggestion)
 
 K = 5
 CANDIDATES = 20  # best candidates kept per need before sharing out
 OVERBOOKING = 3.0  # a mentor is offered to at most this many needs per free place
 HYSTERESIS = 0.05  # a current list within 5% of the fresh one's total score is kept
+MIN_CHOICE = 3  # a kept list still offers at least this many suggestions (when the fresh one could)
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 Array = npt.NDArray[np.int64]
@@ -53,42 +55,71 @@ class Codes:
 @dataclass
 class Pool:
     """Mentors and needs as rows of 32-bit integers (see `kernels`: half the memory to walk of
-    64-bit rows), with the index the search walks."""
+    64-bit rows), with the index the search walks. `with_needs` and `with_mentors` make pools that
+    share this one's codes (and, for needs, its index): one new need or one new mentor is matched
+    without rebuilding the campaign."""
 
     mentors: list[Mentor]
     pupils: list[Pupil]
     arrays: dict[str, npt.NDArray[Any]]
+    codes: tuple[Codes, Codes, Codes, Codes]
+    today: dt.date
 
     @classmethod
     def build(cls, mentors: Sequence[Mentor], pupils: Sequence[Pupil], today: dt.date | None = None) -> "Pool":
-        today = today or dt.date.today()
-        communes, epcis, departements, regions = Codes(), Codes(), Codes(), Codes()
+        codes = (Codes(), Codes(), Codes(), Codes())
         for place in [*(m.place for m in mentors), *(p.place for p in pupils)]:  # régions first, to size the index
-            regions(place.region)
+            codes[3](place.region)
+        pool = cls(list(mentors), [], {}, codes, today or dt.date.today())
+        pool.arrays.update(pool._mentor_rows(mentors))
+        pool.arrays.update(pool._need_rows(pupils))
+        pool.pupils = list(pupils)
+        pool._index(max(len(codes[3].ids), 1))
+        return pool
 
-        def row(subjects: Sequence[str], slots: Sequence[str], mode: str, place: Any, max_band: int, free: int,
-                levels: int) -> list[int]:
-            return [mask(subjects, SUBJECTS), mask(slots, SLOTS), MODE_BITS.get(mode, 0), communes(place.commune),
-                    epcis(place.epci), departements(place.departement), regions(place.region), max_band, free, levels]
+    def with_needs(self, pupils: Sequence[Pupil]) -> "Pool":
+        """These needs against this pool's mentors and index."""
+        pool = Pool(self.mentors, list(pupils), dict(self.arrays), self.codes, self.today)
+        pool.arrays.update(pool._need_rows(pupils))
+        return pool
 
-        a: dict[str, npt.NDArray[Any]] = {
-            "mentors": np.array([row(m.subjects, m.slots, m.mode, m.place, m.max_band, m.free, mask(m.levels, LEVELS))
-                                 for m in mentors], np.int32).reshape(len(mentors), kernels.MENTOR_COLUMNS),
-            "needs": np.array([row(p.subjects, p.slots, p.mode, p.place, 0, 0,
-                                   LEVELS.index(p.level) if p.level in LEVELS else -1)
-                               for p in pupils], np.int32).reshape(len(pupils), kernels.MENTOR_COLUMNS),
-        }
-        waited = np.array([(today - m.registered.date()).days if m.registered else 0 for m in mentors], np.float64)
+    def with_mentors(self, mentors: Sequence[Mentor]) -> "Pool":
+        """These mentors (without an index: for `naive_search`) against this pool's needs."""
+        pool = Pool(list(mentors), self.pupils, dict(self.arrays), self.codes, self.today)
+        pool.arrays.update(pool._mentor_rows(mentors))
+        pool.arrays.update(pool._exclusions(self.pupils))  # they point at mentor indices: renumbered
+        return pool
+
+    def _row(self, subjects: Sequence[str], slots: Sequence[str], mode: str, place: Any, max_band: int, free: int,
+             levels: int) -> list[int]:
+        communes, epcis, departements, regions = self.codes
+        region = regions(place.region)
+        if region >= int(self.arrays.get("R", np.array(2 ** 30))):
+            region = -1  # a région no indexed mentor lives in: nobody there to meet
+        return [mask(subjects, SUBJECTS), mask(slots, SLOTS), MODE_BITS.get(mode, 0), communes(place.commune),
+                epcis(place.epci), departements(place.departement), region, max_band, free, levels]
+
+    def _mentor_rows(self, mentors: Sequence[Mentor]) -> dict[str, npt.NDArray[Any]]:
+        rows = np.array([self._row(m.subjects, m.slots, m.mode, m.place, m.max_band, m.free, mask(m.levels, LEVELS))
+                         for m in mentors], np.int32).reshape(len(mentors), kernels.MENTOR_COLUMNS)
+        waited = np.array([(self.today - m.registered.date()).days if m.registered else 0 for m in mentors],
+                          np.float64)
         load = np.array([m.load for m in mentors], np.float64)
         w = kernels.WEIGHTS
-        a["statics"] = w[3] * np.minimum(waited, kernels.MAX_WAIT_DAYS) / kernels.MAX_WAIT_DAYS + w[4] / (1.0 + load)
-        index = {m.id: n for n, m in enumerate(mentors)}
-        excluded = [sorted(index[m] for m in p.excluded if m in index) for p in pupils]
-        a["excl_ptr"] = np.concatenate([[0], np.cumsum([len(e) for e in excluded])]).astype(np.int64)
-        a["excl_idx"] = np.array([v for e in excluded for v in e], np.int64)
-        pool = cls(list(mentors), list(pupils), a)
-        pool._index(max(len(regions.ids), 1))
-        return pool
+        statics = w[3] * np.minimum(waited, kernels.MAX_WAIT_DAYS) / kernels.MAX_WAIT_DAYS + w[4] / (1.0 + load)
+        return {"mentors": rows, "statics": statics}
+
+    def _need_rows(self, pupils: Sequence[Pupil]) -> dict[str, npt.NDArray[Any]]:
+        rows = np.array([self._row(p.subjects, p.slots, p.mode, p.place, 0, 0,
+                                   LEVELS.index(p.level) if p.level in LEVELS else -1)
+                         for p in pupils], np.int32).reshape(len(pupils), kernels.MENTOR_COLUMNS)
+        return {"needs": rows, **self._exclusions(pupils)}
+
+    def _exclusions(self, pupils: Sequence[Pupil]) -> dict[str, npt.NDArray[Any]]:
+        index = {m.id: n for n, m in enumerate(self.mentors)}
+        excluded = [sorted(index[m] for m in p.excluded if m in index) if p.excluded else [] for p in pupils]
+        return {"excl_ptr": np.concatenate([[0], np.cumsum([len(e) for e in excluded])]).astype(np.int64),
+                "excl_idx": np.array([v for e in excluded for v in e], np.int64)}
 
     def _index(self, regions: int) -> None:
         a, S = self.arrays, len(SUBJECTS)
@@ -163,11 +194,17 @@ def rescore(pool: Pool, needs: Array, mentors: Array) -> npt.NDArray[np.float64]
 
 
 def keep(current: list[float], fresh: list[float], tolerance: float = HYSTERESIS) -> bool:
-    """Keep a need's current list rather than write the fresh one: every mentor in it still fits
-    and it is nearly as good (a day of small changes should rewrite few needs)."""
+    """Keep a need's current list rather than write the fresh one (a day of small changes should
+    rewrite few needs): every mentor in it still fits, it is nearly as good as as many of the
+    fresh list's best, and it leaves a real choice — as many suggestions as the fresh list, or
+    at least `MIN_CHOICE`. A list one short of five is kept; a single suggestion is not when
+    there could be two."""
     if not current or any(score == -np.inf for score in current):
         return False
-    return sum(current) >= (1 - tolerance) * sum(fresh)
+    if len(current) < min(len(fresh), MIN_CHOICE):
+        return False
+    best = sorted(fresh, reverse=True)[:len(current)]
+    return sum(current) >= (1 - tolerance) * sum(best)
 
 
 def share_out(pool: Pool, found: Search, k: int = K, overbooking: float = OVERBOOKING) -> Array:
@@ -175,6 +212,27 @@ def share_out(pool: Pool, found: Search, k: int = K, overbooking: float = OVERBO
     budget = np.ceil(np.maximum(pool.arrays["mentors"][:, kernels.FREE], 0) * overbooking).astype(np.int64)
     chosen, _ = kernels.allocate(found.candidates, found.fitting, budget, k)
     return np.asarray(chosen)
+
+
+def listed(pool: Pool, lists: Sequence[Sequence[str]], k: int = K) -> Array:
+    """Lists of mentor ids as an array of this pool's mentor indices (-1: none, or not in the pool)."""
+    index = {m.id: n for n, m in enumerate(pool.mentors)}
+    out = np.full((len(lists), k), -1, np.int64)
+    for n, ids in enumerate(lists):
+        found = [index.get(i, -1) for i in ids[:k]]
+        out[n, :len(found)] = found
+    return out
+
+
+def sticky(found: Search, current: Array, bonus: float = HYSTERESIS) -> Search:
+    """Each need's candidates reordered as if its current suggestions (mentor indices, -1 for none)
+    scored `bonus` more: a list that is still good wins the share-out again instead of starting a
+    cascade of small changes through every mentor's budget. Scores stay the true ones."""
+    listed = (found.candidates[:, :, None] == current[:, None, :]).any(axis=2) & (found.candidates >= 0)
+    boosted = np.where(listed, found.scores * (1 + bonus), found.scores)
+    order = np.lexsort((found.candidates, -boosted), axis=-1)
+    return Search(np.take_along_axis(found.candidates, order, axis=1),
+                  np.take_along_axis(found.scores, order, axis=1), found.fitting)
 
 
 def independent(found: Search, k: int = K) -> Array:
@@ -189,9 +247,12 @@ def suggest(mentors: Sequence[Mentor], pupils: Sequence[Pupil], k: int = K, over
 
 
 def compute(pool: Pool, k: int = K, overbooking: float = OVERBOOKING, capacity_aware: bool = True,
-            today: dt.date | None = None) -> Result:
+            today: dt.date | None = None, current: Sequence[Sequence[str]] | None = None) -> Result:
+    """`current`: each need's suggestions as they stand (mentor ids), preferred in the share-out."""
     pupils = pool.pupils
     found = search(pool, max(CANDIDATES, k))
+    if current is not None:
+        found = sticky(found, listed(pool, current, k))
     chosen = share_out(pool, found, k, overbooking) if capacity_aware else independent(found, k)
     result = Result()
     scores = {(n, int(v)): float(s) for n in range(len(pupils)) for v, s in zip(found.candidates[n], found.scores[n])
@@ -269,3 +330,29 @@ def reason_for(pupil: Pupil, steps: tuple[tuple[str, int], ...]) -> str:
 def expected_coverage(found: Search) -> float:
     needs = len(found.fitting)
     return float((found.fitting > 0).sum()) / needs if needs else math.nan
+
+
+def entering(pool: Pool, found: Search, newcomers: Sequence[Mentor], k: int = K) -> Array:
+    """The needs whose top K new mentors would enter (beating their k-th candidate): what a new
+    volunteer changes, found without searching the campaign again."""
+    theirs = naive_search(pool.with_mentors(newcomers), 1)
+    kth = found.scores[:, k - 1] if found.scores.shape[1] >= k else np.full(len(pool.pupils), -np.inf)
+    return np.nonzero(theirs.scores[:, 0] > kth)[0]
+
+
+def shortage(pupils: Sequence[Pupil], without: Sequence[str], slots: int = 3) -> list[Shortage]:
+    """Where volunteers are missing: the needs nobody fits, by level × subjects × département,
+    most needs first, each with the slots they ask for most — whom the collective should recruit."""
+    missing = set(without)
+    groups: dict[tuple[str, str, str], list[Pupil]] = {}
+    for pupil in pupils:
+        if pupil.id in missing:
+            key = (pupil.level, ", ".join(pupil.subjects) or "toutes matières", pupil.place.departement)
+            groups.setdefault(key, []).append(pupil)
+    rows = []
+    for (level, subjects, departement), group in groups.items():
+        asked = Counter(slot for pupil in group for slot in pupil.slots)
+        rows.append(Shortage(level, subjects, departement, len(group),
+                             tuple(s for s, _ in sorted(asked.items(), key=lambda a: (-a[1], SLOTS.index(a[0])))[:slots])))
+    return sorted(rows, key=lambda r: (-r.needs, LEVELS.index(r.level) if r.level in LEVELS else 99, r.subjects,
+                                       r.departement))

@@ -84,3 +84,14 @@ class NoFit:
 class Result:
     suggestions: dict[str, list[Suggestion]] = field(default_factory=dict)  # by need id, best first
     no_fit: dict[str, NoFit] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Shortage:
+    """Needs nobody fits, grouped where recruiting would help: level, subjects, département."""
+
+    level: str
+    subjects: str
+    departement: str  # its code; "" when unknown
+    needs: int
+    slots: tuple[str, ...]  # the slots these needs ask for most, most asked first

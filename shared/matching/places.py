@@ -3,10 +3,13 @@ département and région codes, and how close two places are, in the same bands 
 
 from __future__ import annotations
 
+import functools
+
 from shared import geo
 from shared.matching.model import Place
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a campaign's people share a few thousand places
 def place_of(postcode: str, town: str = "") -> Place:
     commune = geo.resolve(postcode, town) if postcode else None
     if commune is None:

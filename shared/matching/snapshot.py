@@ -31,6 +31,14 @@ class Snapshot:
     structures: dict[str, Structure] = field(default_factory=dict)
     pairs: list[Pair] = field(default_factory=list)
     read_at: dt.datetime | None = None
+    _mentors: list[Mentor] | None = field(default=None, repr=False, compare=False)
+
+    def refresh_pairs(self, fresh: list[Pair]) -> None:
+        """Pairs re-read since the snapshot: they replace their old versions (and free or fill places)."""
+        ids = {p.record_id for p in fresh}
+        pairs = [p for p in self.pairs if p.record_id not in ids] + fresh
+        if pairs != self.pairs:
+            self.pairs, self._mentors = pairs, None
 
     def live_pairs_of_volunteer(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -41,7 +49,13 @@ class Snapshot:
         return counts
 
     def mentors(self) -> list[Mentor]:
-        """Everyone who can be suggested: agreement signed, not held, a free place."""
+        """Everyone who can be suggested: agreement signed, not held, a free place (the same list
+        while the snapshot's pairs are)."""
+        if self._mentors is None:
+            self._mentors = self._available()
+        return self._mentors
+
+    def _available(self) -> list[Mentor]:
         load = self.live_pairs_of_volunteer()
         mentors = []
         for v in self.volunteers.values():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -28,13 +29,14 @@ from shared.airtable import AirtableGateway
 from shared.airtable.diff import update_of
 from shared.claims import Job, claim
 from shared.clock import now as utcnow
+from shared import geo
 from shared.geo import Band
 from shared.links import Links
 from shared.mail.message import Email, MailError, Mailer
 from shared.mail.templates import render
 from shared.matching import engine
 from shared.matching.engine import lower_day
-from shared.matching.model import Mentor, NoFit, Result, Suggestion
+from shared.matching.model import Mentor, NoFit, Result, Shortage, Suggestion
 from shared.matching.snapshot import Snapshot, read
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,15 @@ class SuggestReport:
     written: int = 0
     kept: int = 0
     no_fit: int = 0
+    explained: int = 0  # needs without fit whose explanation was (re)written
     emails: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    shortage: list[Shortage] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"{self.needs} besoin(s) examiné(s) : {self.written} liste(s) écrite(s), {self.kept} gardée(s), "
-                f"{self.no_fit} sans solution ; {self.emails} email(s) aux structures.")
+                f"{self.no_fit} sans solution ({self.explained} explication(s) écrite(s)) ; {self.emails} email(s) "
+                "aux structures.")
 
 
 class SuggestionService:
@@ -66,6 +71,8 @@ class SuggestionService:
         self.k = k
         self.clock = clock
         self._snapshot: Snapshot | None = None
+        self._pool: engine.Pool | None = None
+        self._pool_of: list[Mentor] | None = None  # the list the pool was last checked against
 
     def snapshot(self, fresh: bool = False) -> Snapshot:
         now = self.clock()
@@ -83,8 +90,7 @@ class SuggestionService:
         need = self.gateway.get(Need, need_id)  # the need and its binômes as they are now
         snap.needs[need_id] = need
         if need.pair:
-            fresh = {p.record_id: p for p in self.gateway.all(Pair, formula=OR(*(EQ(RECORD_ID(), i) for i in need.pair)))}
-            snap.pairs = [p for p in snap.pairs if p.record_id not in fresh] + list(fresh.values())
+            snap.refresh_pairs(self.gateway.all(Pair, formula=OR(*(EQ(RECORD_ID(), i) for i in need.pair))))
         if need.structure and need.structure[0] not in snap.structures:
             snap.structures[need.structure[0]] = self.gateway.get(Structure, need.structure[0])
         return self._suggest(snap, [n for n in snap.waiting_needs() if n.record_id == need_id], capacity_aware=False)
@@ -97,39 +103,59 @@ class SuggestionService:
             return report
         mentors = snap.mentors()
         today = self.clock().date()
-        pool = engine.Pool.build(mentors, [snap.pupil(n) for n in needs], today)
-        result = engine.compute(pool, k=self.k, capacity_aware=capacity_aware, today=today)
+        pupils = [snap.pupil(n) for n in needs]
+        pool = engine.Pool.build(mentors, pupils, today) if capacity_aware else self._mentor_pool(mentors, today) \
+            .with_needs(pupils)
+        current = [n.suggested_mentors if n.status == opt.NeedStatus.SUGGESTED else [] for n in needs]
+        result = engine.compute(pool, k=self.k, capacity_aware=capacity_aware, today=today, current=current)
         if not capacity_aware:
             result = self._spread(snap, mentors, result)
+        report.shortage = engine.shortage(pupils, list(result.no_fit))
         changed: list[tuple[Need, list[Suggestion]]] = []
         updates = []
+        by_id = {m.id: m for m in mentors}
+        index = {m.id: i for i, m in enumerate(pool.mentors)}
         for n, need in enumerate(needs):
             suggestions = result.suggestions.get(need.record_id or "")
-            if suggestions and self._still_good(pool, n, need, suggestions):
+            no_fit = result.no_fit.get(need.record_id or "")
+            if suggestions and self._still_good(pool, index, n, need, suggestions):
                 report.kept += 1
                 continue
-            values = written_values(suggestions, result.no_fit.get(need.record_id or ""), {m.id: m for m in mentors})
+            if no_fit is not None:
+                report.no_fit += 1
+                reason = no_fit.reason.split(" :")[0]
+                report.reasons[reason] = report.reasons.get(reason, 0) + 1
+            values = written_values(suggestions, no_fit, by_id)
+            if no_fit is not None and need.status == opt.NeedStatus.NO_MATCH \
+                    and uncounted(need.explanations) == uncounted(values["explanations"]):
+                continue  # the same reason: only its counts moved
             update = update_of(need, values)
             if update is None:
                 continue
-            update = update.model_copy(update={"suggested_at": self.clock()})
-            updates.append(update)
+            updates.append(update.model_copy(update={"suggested_at": self.clock()}))
             if suggestions:
                 report.written += 1
                 changed.append((need, suggestions))
             else:
-                report.no_fit += 1
-                reason = result.no_fit[need.record_id or ""].reason.split(" :")[0]
-                report.reasons[reason] = report.reasons.get(reason, 0) + 1
+                report.explained += 1
         self.gateway.update(updates)
-        report.emails = self._notify(snap, changed, {m.id: m for m in mentors})
+        report.emails = self._notify(snap, changed, by_id)
         return report
 
-    def _still_good(self, pool: engine.Pool, n: int, need: Need, fresh: list[Suggestion]) -> bool:
+    def _mentor_pool(self, mentors: list[Mentor], today: dt.date) -> engine.Pool:
+        """The mentors' index, kept while they are the same: one need is then matched in a
+        millisecond instead of rebuilding the index for every automation call."""
+        pool = self._pool
+        if pool is None or pool.today != today or (self._pool_of is not mentors and pool.mentors != mentors):
+            pool = self._pool = engine.Pool.build(mentors, [], today)
+        self._pool_of = mentors
+        return pool
+
+    def _still_good(self, pool: engine.Pool, index: dict[str, int], n: int, need: Need,
+                    fresh: list[Suggestion]) -> bool:
         current = need.suggested_mentors
         if not current or need.status != opt.NeedStatus.SUGGESTED:
             return False
-        index = {m.id: i for i, m in enumerate(pool.mentors)}
         if any(m not in index for m in current):
             return False  # someone in it can no longer be suggested
         scores = engine.rescore(pool, np.full(len(current), n), np.array([index[m] for m in current]))
@@ -154,22 +180,25 @@ class SuggestionService:
         for need, suggestions in changed:
             if need.structure:
                 by_structure.setdefault(need.structure[0], []).append((need, suggestions))
-        sent = 0
+        emails = {}
         for structure_id, needs in sorted(by_structure.items()):
             structure = snap.structures.get(structure_id)
             if structure is None or not structure.email:
                 continue
             digest = hashlib.sha256(repr(sorted((n.record_id, [s.mentor for s in ss]) for n, ss in needs))
                                     .encode()).hexdigest()[:16]
-            [job] = claim(self.gateway, [Job(f"suggestions:{structure_id}:{digest}",
-                                             f"Suggestions envoyées à {structure.name}")])
-            if not job.owned:
+            job = Job(f"suggestions:{structure_id}:{digest}", f"Suggestions envoyées à {structure.name}")
+            emails[job.key] = (job, structure, needs)
+        sent = 0
+        for claimed in claim(self.gateway, [job for job, _, _ in emails.values()]):  # a request per 10 structures
+            if not claimed.owned:
                 continue
+            _, structure, needs = emails[claimed.job.key]
             try:
                 self.mailer.send(self.email(structure, needs, mentors))
                 sent += 1
             except MailError as exc:
-                log.warning("suggestions for %s not sent: %s", structure_id, exc)
+                log.warning("suggestions for %s not sent: %s", structure.record_id, exc)
         return sent
 
     def email(self, structure: Structure, needs: list[tuple[Need, list[Suggestion]]],
@@ -183,6 +212,17 @@ class SuggestionService:
                      text=rendered.text, custom_args={"binome_email": "suggestions",
                                                       "binome_record": structure.record_id or ""},
                      category="suggestions")
+
+
+def shortage_line(row: Shortage) -> str:
+    """« 3e · Mathématiques · Rhône (69) : 4 besoins sans bénévole (mercredi 14h-16h, …) »."""
+    where = f"{geo.departement_name(row.departement)} ({row.departement})" if row.departement else "lieu inconnu"
+    return (f"{row.level} · {row.subjects} · {where} : {row.needs} besoin(s) sans bénévole "
+            f"({', '.join(lower_day(s) for s in row.slots)})")
+
+
+def uncounted(text: str) -> str:
+    return re.sub(r"\d+", "#", text)
 
 
 def card(suggestion: Suggestion, mentor: Mentor, link: str) -> dict[str, Any]:
