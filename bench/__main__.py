@@ -1,11 +1,13 @@
 """Run every benchmark and print its figures."""
 
-from bench import airtable_emulator, intake
+from bench import airtable_emulator, intake, matching, matching_base
 
 
 def main() -> None:
     airtable_emulator.main()
     intake.main()
+    matching.main()
+    matching_base.main()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ emulator — 2,000 volunteers and 200 structures with their pupils, a few second
 unusable answers and a few mistyped addresses that bounce. Every sign-up is acknowledged and sent
 its agreement or charter; most people sign (through DocuSign's stand-in), a few decline; the daily
 follow-up sends each antenna its list of volunteers to contact, and the antennas confirm most first
-contacts through their links. The report shows the funnel. The data stays in `var/binome.sqlite3`:
+contacts through their links. Then matching: suggestions for every pupil's need, emailed to the
+structures, who mostly choose (with the race for a last place happening for real, four at a time);
+the chosen mentors mostly accept, some decline and their needs get new suggestions, a few stay
+silent. The report shows the funnel, the coverage, why some needs have nobody and where to recruit. The data stays in `var/binome.sqlite3`:
 a `make run` afterwards serves it and the console shows it.
 
 To finish in minutes, the demo lifts the local Airtable's 5 requests/s limit (and the matching
@@ -33,8 +36,9 @@ from local.emulator import EmulatorControl
 from local.stack import DEFAULT_DB, ROOT, LocalStack
 from schemas import base
 from schemas import options as opt
-from schemas.records import MODELS, Antenna, JournalEntry, Structure, Volunteer
+from schemas.records import MODELS, Antenna, JournalEntry, Need, Pair, Structure, Volunteer
 from shared import bootstrap
+from shared.matching.suggestions import CHOICE
 from shared.provision import provision
 from shared.publish_forms import publish
 from shared.settings import Settings, get_settings
@@ -45,6 +49,9 @@ VOLUNTEERS, STRUCTURES = 2000, 200
 SECOND_SIGNUPS, UNKNOWN_POSTCODES, BOUNCING = 40, 8, 15
 SIGN, DECLINE = 0.88, 0.03  # of the documents sent; the rest stay unsigned
 FIRST_CONTACTS = 0.7  # of the volunteers listed to their antenna
+CHOOSE = 0.85  # of the needs with suggestions, the structure chooses someone
+ACCEPT, DECLINE_PROPOSAL = 0.8, 0.12  # of the mentors chosen; the others stay silent for now
+SHORTAGE_SHOWN = 8
 DEMO_AIRTABLE_RATE = 400.0  # requests/s the demo's own process allows itself (the emulator has no limit)
 
 
@@ -112,21 +119,111 @@ def sign(control: EmulatorControl, rng: random.Random) -> collections.Counter[st
     return decisions
 
 
+def scheduler(settings: Settings, function: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What Cloud Scheduler does: POST with the automation secret."""
+    answer = requests.post(f"{settings.PUBLIC_URL}/{function}/", json=body or {}, timeout=1800,
+                           headers={"Authorization": f"Bearer {settings.AUTOMATION_SECRET}"})
+    answer.raise_for_status()
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def post_link(link: str, **form: str) -> int:
+    url, _, token = link.partition("?t=")
+    return requests.post(url, data={"t": token, **form}, timeout=60).status_code
+
+
 def first_contacts(settings: Settings, control: EmulatorControl, rng: random.Random) -> int:
     """The daily follow-up sends each antenna its list; the antennas confirm most first contacts."""
-    requests.post(f"{settings.PUBLIC_URL}/follow_up/", timeout=600,
-                  headers={"Authorization": f"Bearer {settings.AUTOMATION_SECRET}"}).raise_for_status()
+    scheduler(settings, "follow_up")
     links = [link for message in control.call("GET", "/outbox")["messages"]
              if "liste-antenne" in message["categories"]
              for link in re.findall(r"https?://\S+/first_contact/\?t=\S+", message["text"])]
     chosen = [link for link in links if rng.random() < FIRST_CONTACTS]
 
-    def confirm(link: str) -> None:
-        url, _, token = link.partition("?t=")
-        requests.post(url, data={"t": token}, timeout=30).raise_for_status()
-
-    in_parallel("premiers contacts", chosen, confirm)
+    in_parallel("premiers contacts", chosen, post_link)
     return len(chosen)
+
+
+def links_in(control: EmulatorControl, category: str) -> list[str]:
+    return [link for message in control.call("GET", "/outbox")["messages"] if category in message["categories"]
+            for link in re.findall(r"https?://\S+/choose_mentor/\?t=\S+", message["text"])]
+
+
+def structures_choose(control: EmulatorControl, rng: random.Random, seen: set[str]) -> collections.Counter[str]:
+    """Each structure opens its email and, for most needs, clicks its best suggestion — or, when
+    another structure took that place first, the next one the page offers."""
+    by_need: dict[str, list[str]] = {}
+    links = bootstrap.links()
+    for link in links_in(control, "suggestions"):
+        if link not in seen:
+            seen.add(link)
+            by_need.setdefault(links.read(CHOICE, link.partition("?t=")[2], 10 ** 9)["n"], []).append(link)
+    chosen = [options for options in by_need.values() if rng.random() < CHOOSE]
+    outcomes: collections.Counter[str] = collections.Counter()
+
+    def choose(options: list[str]) -> None:
+        for tries, link in enumerate(options):
+            if post_link(link) == 200:
+                outcomes["au 1er clic" if tries == 0 else "après une place déjà prise"] += 1
+                return
+        outcomes["toutes les places prises"] += 1
+
+    in_parallel("choix des structures", chosen, choose)
+    return outcomes
+
+
+def mentors_answer(control: EmulatorControl, rng: random.Random, seen: set[str]) -> collections.Counter[str]:
+    """Mentors answer their proposals: most accept, some decline (with a reason), a few stay silent."""
+    answers: list[tuple[str, dict[str, str]]] = []
+    decisions: collections.Counter[str] = collections.Counter()
+    reasons = [opt.PairReason.UNAVAILABLE.value, opt.PairReason.NOT_A_FIT.value]
+    for link in links_in(control, "proposition"):
+        if link in seen:
+            continue
+        seen.add(link)
+        draw = rng.random()
+        if draw < ACCEPT:
+            answers.append((link, {"action": "accept"}))
+            decisions["acceptées"] += 1
+        elif draw < ACCEPT + DECLINE_PROPOSAL:
+            answers.append((link, {"action": "decline", "reason": rng.choice(reasons)}))
+            decisions["déclinées"] += 1
+        else:
+            decisions["sans réponse"] += 1
+    in_parallel("réponses des bénévoles", answers, lambda a: post_link(a[0], **a[1]))
+    return decisions
+
+
+def matching(settings: Settings, control: EmulatorControl, rng: random.Random) -> list[str]:
+    """Suggestions for every need, two rounds of choices and answers (declines cascade to new
+    suggestions in between), then what came of it."""
+    first = scheduler(settings, "suggest_mentors")
+    print(f"   Suggestions : {first['detail']}")
+    seen: set[str] = set()
+    for round_ in (1, 2):
+        chosen = structures_choose(control, rng, seen)
+        answered = mentors_answer(control, rng, seen)
+        print(f"   Tour {round_} : choix {dict(chosen)} ; réponses {dict(answered)}")
+        if round_ == 1:
+            print(f"   Après les refus : {scheduler(settings, 'suggest_mentors')['detail']}")
+    return matching_lines(first)
+
+
+def matching_lines(first: dict[str, Any]) -> list[str]:
+    gateway = bootstrap.gateway()
+    needs = gateway.all(Need, fields=["status"])
+    pairs = collections.Counter(p.status for p in gateway.all(Pair, fields=["status"]))
+    statuses = collections.Counter(n.status for n in needs)
+    active = pairs.get(opt.PairStatus.ACTIVE.value, 0)
+    lines = [f"- Besoins des élèves : {len(needs)} ; " + ", ".join(f"{s} {n}" for s, n in statuses.most_common()),
+             f"- Binômes : " + ", ".join(f"{s} {n}" for s, n in pairs.most_common())
+             + f" ; couverture {active / max(len(needs), 1):.0%} des besoins par un binôme actif",
+             "- Sans solution, pourquoi : " + (", ".join(f"{r} ({n})" for r, n in first["sans_solution"].items())
+                                               or "aucun")]
+    if first["manques"]:
+        lines.append("- Où recruter (besoins sans bénévole) : " + " ; ".join(first["manques"][:SHORTAGE_SHOWN]))
+    return lines
 
 
 def funnel_lines() -> list[str]:
@@ -230,9 +327,11 @@ def main() -> int:
               f"{decisions['en attente']} en attente.")
         confirmed = first_contacts(settings, control, rng)
         print(f"6. Premiers contacts confirmés par les antennes : {confirmed}.")
-        print("7. Ce qui est arrivé :")
-        lines = funnel_lines() + once_each_lines(control) + summary_lines(stack.emulators.url,
-                                                                            time.monotonic() - started)
+        print("7. Mise en relation :")
+        matched = matching(settings, control, rng)
+        print("8. Ce qui est arrivé :")
+        lines = funnel_lines() + matched + once_each_lines(control) + summary_lines(stack.emulators.url,
+                                                                                      time.monotonic() - started)
         print("\n".join(f"   {line}" for line in lines))
     REPORT.write_text("# Démo binome\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"Rapport : {REPORT.relative_to(ROOT)}. Les données restent dans {DEFAULT_DB.relative_to(ROOT)} : "

@@ -203,3 +203,15 @@ def test_the_shortage_says_whom_to_recruit():
     assert [(r.level, r.subjects, r.departement, r.needs) for r in rows] == [
         ("3e", "Mathématiques", "69", 2), ("6e", "toutes matières", "69", 1), ("3e", "Mathématiques", "75", 1)]
     assert rows[0].slots == ("Mercredi 14h-16h", "Lundi 18h-20h")
+
+
+def test_a_need_whose_candidates_were_all_taken_is_filled_from_the_places_left():
+    def mentor(name: str, days: int) -> Mentor:
+        return Mentor(name, name, ("3e",), ("Mathématiques",), ("Lundi 18h-20h",), "Distanciel", PLACES[0],
+                      registered=dt.datetime.combine(TODAY - dt.timedelta(days=days), dt.time(), dt.timezone.utc))
+    pupils = [Pupil(f"n{n}", f"s{n}", "3e", ("Mathématiques",), ("Lundi 18h-20h",), "Distanciel", PLACES[0])
+              for n in range(2)]
+    pool = engine.Pool.build([mentor("a", 30), mentor("b", 0)], pupils, TODAY)  # everyone's best: a, one place
+    only_the_best = engine.search(pool, width=1)
+    assert (assignment.assign(pool, only_the_best, rounds=1) >= 0).sum() == 1
+    assert sorted(assignment.assign(pool, only_the_best).tolist()) == [0, 1]

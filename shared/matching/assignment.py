@@ -16,15 +16,37 @@ import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
 from shared.matching import kernels
-from shared.matching.engine import Pool, Search
+from shared.matching.engine import Pool, Search, search
 
 SCALE = 1000  # scores to integer costs
+ROUNDS = 3  # flows: the first over the best candidates, then over the places left
 FAIRNESS = 200  # cost added for each further need of the same structure (a fifth of a score point)
 Array = npt.NDArray[np.int64]
 
 
-def assign(pool: Pool, found: Search, fairness: int = FAIRNESS) -> Array:
-    """The mentor index proposed for each need (-1: none)."""
+def assign(pool: Pool, found: Search, fairness: int = FAIRNESS, rounds: int = ROUNDS) -> Array:
+    """The mentor index proposed for each need (-1: none). Each need is linked to its best
+    candidates only, and under scarcity the same popular mentors head many lists: a need whose
+    candidates were all taken is searched again among the places left, and a flow over those
+    fills what it can, up to `rounds` times."""
+    chosen = flow(pool, found, fairness)
+    free = np.maximum(pool.arrays["mentors"][:, kernels.FREE], 0).astype(np.int64)
+    for _ in range(rounds - 1):
+        waiting = np.nonzero((chosen < 0) & (found.fitting > 0))[0]
+        left = free - np.bincount(chosen[chosen >= 0], minlength=len(free))
+        if len(waiting) == 0 or not left.any():
+            break
+        residual = pool.with_free_places(left).with_needs([pool.pupils[n] for n in waiting])
+        again = search(residual, found.candidates.shape[1])
+        extra = flow(residual, again, fairness)
+        if not (extra >= 0).any():
+            break
+        chosen[waiting[extra >= 0]] = extra[extra >= 0]
+    return chosen
+
+
+def flow(pool: Pool, found: Search, fairness: int = FAIRNESS) -> Array:
+    """One min-cost flow over each need's candidates, within each mentor's free places."""
     needs, width = found.candidates.shape
     mentors = len(pool.mentors)
     structures = {s: i for i, s in enumerate(sorted({p.structure for p in pool.pupils}))}

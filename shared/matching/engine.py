@@ -26,6 +26,7 @@ from shared.matching.model import (IN_PERSON, LEVELS, MODE_BITS, REMOTE, SLOTS, 
                                    Result, Shortage, Suggestion)
 
 K = 5
+INDEX_TABLES = ("everyone", "remote", "meet", "only")  # the index's lists (see `Pool._index`)
 CANDIDATES = 20  # best candidates kept per need before sharing out
 OVERBOOKING = 3.0  # a mentor is offered to at most this many needs per free place
 HYSTERESIS = 0.05  # a current list within 5% of the fresh one's total score is kept
@@ -35,9 +36,15 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 Array = npt.NDArray[np.int64]
 
 
-def mask(values: Sequence[str], vocabulary: list[str]) -> int:
-    positions = {value: n for n, value in enumerate(vocabulary)}
-    return sum(1 << positions[v] for v in values if v in positions)
+def bits_of(vocabulary: list[str]) -> dict[str, int]:
+    return {value: 1 << n for n, value in enumerate(vocabulary)}
+
+
+LEVEL_BITS, SUBJECT_BITS, SLOT_BITS = bits_of(LEVELS), bits_of(SUBJECTS), bits_of(SLOTS)
+
+
+def mask(values: Sequence[str], bits: dict[str, int]) -> int:
+    return sum(bits[v] for v in values if v in bits)
 
 
 class Codes:
@@ -90,17 +97,27 @@ class Pool:
         pool.arrays.update(pool._exclusions(self.pupils))  # they point at mentor indices: renumbered
         return pool
 
+    def with_free_places(self, free: npt.NDArray[np.int64]) -> "Pool":
+        """The same pool with each mentor's free places set to `free` (in every copy the index holds)."""
+        pool = Pool(self.mentors, self.pupils, dict(self.arrays), self.codes, self.today)
+        for name in ("mentors", *INDEX_TABLES):
+            table = pool.arrays[name] = self.arrays[name].copy()
+            offset = 0 if name == "mentors" else 1
+            rows = np.arange(len(table)) if name == "mentors" else table[:, 0]
+            table[:, offset + kernels.FREE] = free[rows]
+        return pool
+
     def _row(self, subjects: Sequence[str], slots: Sequence[str], mode: str, place: Any, max_band: int, free: int,
              levels: int) -> list[int]:
         communes, epcis, departements, regions = self.codes
         region = regions(place.region)
         if region >= int(self.arrays.get("R", np.array(2 ** 30))):
             region = -1  # a région no indexed mentor lives in: nobody there to meet
-        return [mask(subjects, SUBJECTS), mask(slots, SLOTS), MODE_BITS.get(mode, 0), communes(place.commune),
+        return [mask(subjects, SUBJECT_BITS), mask(slots, SLOT_BITS), MODE_BITS.get(mode, 0), communes(place.commune),
                 epcis(place.epci), departements(place.departement), region, max_band, free, levels]
 
     def _mentor_rows(self, mentors: Sequence[Mentor]) -> dict[str, npt.NDArray[Any]]:
-        rows = np.array([self._row(m.subjects, m.slots, m.mode, m.place, m.max_band, m.free, mask(m.levels, LEVELS))
+        rows = np.array([self._row(m.subjects, m.slots, m.mode, m.place, m.max_band, m.free, mask(m.levels, LEVEL_BITS))
                          for m in mentors], np.int32).reshape(len(mentors), kernels.MENTOR_COLUMNS)
         waited = np.array([(self.today - m.registered.date()).days if m.registered else 0 for m in mentors],
                           np.float64)
@@ -116,7 +133,7 @@ class Pool:
         return {"needs": rows, **self._exclusions(pupils)}
 
     def _exclusions(self, pupils: Sequence[Pupil]) -> dict[str, npt.NDArray[Any]]:
-        index = {m.id: n for n, m in enumerate(self.mentors)}
+        index = {m.id: n for n, m in enumerate(self.mentors)} if any(p.excluded for p in pupils) else {}
         excluded = [sorted(index[m] for m in p.excluded if m in index) if p.excluded else [] for p in pupils]
         return {"excl_ptr": np.concatenate([[0], np.cumsum([len(e) for e in excluded])]).astype(np.int64),
                 "excl_idx": np.array([v for e in excluded for v in e], np.int64)}
