@@ -219,8 +219,9 @@ def matching_lines(first: dict[str, Any]) -> list[str]:
     lines = [f"- Besoins des élèves : {len(needs)} ; " + ", ".join(f"{s} {n}" for s, n in statuses.most_common()),
              f"- Binômes : " + ", ".join(f"{s} {n}" for s, n in pairs.most_common())
              + f" ; couverture {active / max(len(needs), 1):.0%} des besoins par un binôme actif",
-             "- Sans solution, pourquoi : " + (", ".join(f"{r} ({n})" for r, n in first["sans_solution"].items())
-                                               or "aucun")]
+             "- Sans solution, la contrainte qui ne laisse personne : "
+             + (", ".join(f"{r} {n}" for r, n in sorted(first["sans_solution"].items(), key=lambda r: -r[1]))
+                or "aucune")]
     if first["manques"]:
         lines.append("- Où recruter (besoins sans bénévole) : " + " ; ".join(first["manques"][:SHORTAGE_SHOWN]))
     return lines

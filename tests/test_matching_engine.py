@@ -146,6 +146,7 @@ def test_the_reason_a_need_has_no_fit():
     result = engine.suggest([mentor], list(cases), today=TODAY)
     for pupil, fragment in cases.items():
         assert fragment in result.no_fit[pupil.id].reason, (pupil.id, result.no_fit[pupil.id])
+    assert [result.no_fit[p.id].kind for p in cases] == ["niveau", "matières", "créneaux", "distance"]
     busy = Mentor("m2", "Sam", ("6e",), ("Mathématiques",), ("Lundi 18h-20h",), "Distanciel", PLACES[0], free=0)
     assert "Aucun·e bénévole disponible" in engine.suggest([busy], [list(cases)[1]], today=TODAY).no_fit["b"].reason
 

@@ -320,28 +320,30 @@ def no_fit_reasons(pool: Pool, needs: Array) -> dict[str, NoFit]:
         pupil = pool.pupils[int(n)]
         steps = (("disponibles", total), ("au niveau", int(row[0])), ("dans les matières", int(row[1])),
                  ("sur les créneaux", int(row[2])))
-        reasons[pupil.id] = NoFit(reason_for(pupil, steps), steps)
+        kind, reason = reason_for(pupil, steps)
+        reasons[pupil.id] = NoFit(reason, steps, kind)
     return reasons
 
 
-def reason_for(pupil: Pupil, steps: tuple[tuple[str, int], ...]) -> str:
+def reason_for(pupil: Pupil, steps: tuple[tuple[str, int], ...]) -> tuple[str, str]:
+    """The constraint that left nobody, in a word or two (to count needs by), and in a sentence."""
     if pupil.level not in LEVELS or MODE_BITS.get(pupil.mode, 0) == 0:
-        return "Besoin incomplet : niveau ou modalité manquants."
+        return "besoin incomplet", "Besoin incomplet : niveau ou modalité manquants."
     available, level, subjects, slots = (count for _, count in steps)
     if available == 0:
-        return "Aucun·e bénévole disponible (convention signée et place libre)."
+        return "personne de disponible", "Aucun·e bénévole disponible (convention signée et place libre)."
     if level == 0:
-        return f"Aucun·e bénévole disponible pour le niveau {pupil.level}."
+        return "niveau", f"Aucun·e bénévole disponible pour le niveau {pupil.level}."
     if subjects == 0:
-        return f"Aucun·e bénévole disponible en {', '.join(pupil.subjects)} au niveau {pupil.level}."
+        return "matières", f"Aucun·e bénévole disponible en {', '.join(pupil.subjects)} au niveau {pupil.level}."
     if slots == 0:
-        return (f"{subjects} bénévole(s) en {', '.join(pupil.subjects)} au niveau {pupil.level}, mais aucun·e sur "
-                f"les créneaux demandés ({', '.join(lower_day(s) for s in pupil.slots)}).")
+        return "créneaux", (f"{subjects} bénévole(s) en {', '.join(pupil.subjects)} au niveau {pupil.level}, mais "
+                            f"aucun·e sur les créneaux demandés ({', '.join(lower_day(s) for s in pupil.slots)}).")
     if MODE_BITS[pupil.mode] == IN_PERSON:
-        return (f"{slots} bénévole(s) sur les créneaux et les matières, mais aucun·e ne se déplace jusqu'à "
-                "l'élève : un accompagnement à distance élargirait le choix.")
-    return (f"{slots} bénévole(s) sur les créneaux et les matières, mais aucun·e dans une modalité compatible "
-            f"({pupil.mode}) ou ils et elles sont déjà suggéré·es à ce besoin puis écarté·es.")
+        return "distance", (f"{slots} bénévole(s) sur les créneaux et les matières, mais aucun·e ne se déplace "
+                            "jusqu'à l'élève : un accompagnement à distance élargirait le choix.")
+    return "modalité", (f"{slots} bénévole(s) sur les créneaux et les matières, mais aucun·e dans une modalité "
+                        f"compatible ({pupil.mode}) ou ils et elles sont déjà suggéré·es à ce besoin puis écarté·es.")
 
 
 def expected_coverage(found: Search) -> float:

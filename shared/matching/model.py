@@ -78,6 +78,7 @@ class NoFit:
 
     reason: str
     counts: tuple[tuple[str, int], ...]  # how many mentors remained after each constraint
+    kind: str = ""  # that constraint, in a word or two: « niveau », « créneaux », « distance »…
 
 
 @dataclass

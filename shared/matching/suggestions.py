@@ -123,8 +123,7 @@ class SuggestionService:
                 continue
             if no_fit is not None:
                 report.no_fit += 1
-                reason = no_fit.reason.split(" :")[0]
-                report.reasons[reason] = report.reasons.get(reason, 0) + 1
+                report.reasons[no_fit.kind] = report.reasons.get(no_fit.kind, 0) + 1
             values = written_values(suggestions, no_fit, by_id)
             if no_fit is not None and need.status == opt.NeedStatus.NO_MATCH \
                     and uncounted(need.explanations) == uncounted(values["explanations"]):
