@@ -113,8 +113,8 @@ def _choices(enum: type[StrEnum]) -> dict[str, Any]:
     ]}
 
 
-def single(key: str, label: str, enum: type[StrEnum]) -> FieldSpec:
-    return FieldSpec(key, label, "singleSelect", _choices(enum))
+def single(key: str, label: str, enum: type[StrEnum], description: str = "") -> FieldSpec:
+    return FieldSpec(key, label, "singleSelect", _choices(enum), description)
 
 
 def multi(key: str, label: str, enum: type[StrEnum]) -> FieldSpec:
@@ -243,6 +243,9 @@ PAIRS = TableSpec("pairs", "Binômes", (
     link("volunteer", "Bénévole", to="volunteers"),
     link("structure", "Structure", to="structures"),
     single("status", "Statut", opt.PairStatus),
+    single("known_status", "Statut validé", opt.PairStatus,
+           description="Le dernier statut appliqué par binome : chaque jour, un changement fait à la main y est "
+                       "comparé, appliqué s'il est permis, signalé sinon."),
     text("key", "Clé", "Le besoin et le bénévole : un binôme par besoin et par bénévole."),
     datetime("proposed_at", "Proposé le"),
     datetime("answer_before", "Réponse avant"),

@@ -115,6 +115,7 @@ class PairStatus(StrEnum):
     AT_RISK = "En difficulté"
     PAUSED = "En pause"
     ENDED = "Terminé"
+    INTERRUPTED = "Interrompu"
     CANCELLED = "Annulé"
 
 
@@ -125,6 +126,10 @@ class PairReason(StrEnum):
     NOT_A_FIT = "Ne correspond pas"
     NO_ANSWER = "Sans réponse sous 72 h"
     TAKEN = "Place déjà prise"
+    PUPIL_ABSENT = "Élève absent·e"
+    FALLING_OUT = "Mésentente"
+    MOVED = "Déménagement"
+    GOAL_REACHED = "Objectif atteint"
     OTHER = "Autre"
 
 

@@ -176,6 +176,7 @@ class Pair(AirtableRecord):
     volunteer: list[RecordId] = []
     structure: list[RecordId] = []
     status: opt.PairStatus | None = None
+    known_status: opt.PairStatus | None = None
     key: str = ""
     proposed_at: dt.datetime | None = None
     answer_before: dt.datetime | None = None

@@ -99,9 +99,10 @@ class ChoiceService:
         pair = self.gateway.upsert([Pair(
             key=f"{need.record_id}:{volunteer.record_id}", name=f"{volunteer.first_name} × {need.reference}",
             need=[need.record_id or ""], volunteer=[volunteer.record_id or ""], structure=[structure.record_id or ""],
-            status=opt.PairStatus.PROPOSED, proposed_at=now, answer_before=now + ANSWER_WITHIN)], key="key").records[0]
+            status=opt.PairStatus.PROPOSED, known_status=opt.PairStatus.PROPOSED, proposed_at=now,
+            answer_before=now + ANSWER_WITHIN)], key="key").records[0]
         if not self._keeps_its_place(pair, need, volunteer):
-            lost = update_of(pair, {"status": opt.PairStatus.CANCELLED, "reason": opt.PairReason.TAKEN})
+            lost = move(pair, opt.PairStatus.CANCELLED, reason=opt.PairReason.TAKEN)
             if lost is not None:
                 self.gateway.update([lost])
             return None

@@ -1,0 +1,1 @@
+"""Following binômes once formed: their lifecycle, check-ins, nudges and alerts."""
