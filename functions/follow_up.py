@@ -1,6 +1,7 @@
 """Scheduler endpoint: the daily follow-up — reminders of unsigned documents, the list of those
 unsigned for 10 days, each antenna's list of volunteers to contact, and the proposals left
-unanswered 72 hours (cancelled, the structure told, new suggestions sent)."""
+unanswered 72 hours (cancelled, the structure told, new suggestions sent); then the binômes: status
+changes made by hand, check-ins, reminders and alerts."""
 
 from __future__ import annotations
 
@@ -24,4 +25,6 @@ def follow_up(request: flask.Request) -> http.Answer:
 def run() -> dict[str, Any]:
     report = bootstrap.daily().run()
     expired = bootstrap.choices().expire()
-    return {"statut": "Traité", "detail": f"{report.line()} Propositions sans réponse sous 72 h : {expired}."}
+    pairs = bootstrap.follow_up().run()
+    return {"statut": "Traité", "detail": f"{report.line()} Propositions sans réponse sous 72 h : {expired}. "
+                                          f"{pairs.line()}"}

@@ -185,6 +185,7 @@ class Pair(AirtableRecord):
     started_on: dt.date | None = None
     last_check_in: dt.date | None = None
     next_check_in: dt.date | None = None
+    asked_on: dt.date | None = None
     alert: str = ""
     check_ins: list[RecordId] = []
 

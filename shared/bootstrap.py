@@ -22,6 +22,9 @@ from shared.onboarding.daily import DailyOnboarding
 from shared.onboarding.events import EventsService
 from shared.onboarding.first_contact import FirstContact
 from shared.matching.choices import ChoiceService
+from shared.followup.checkins import CheckIns
+from shared.followup.daily import DailyFollowUp
+from shared.followup.lifecycle import Lifecycle
 from shared.matching.proposals import Proposals
 from shared.matching.suggestions import SuggestionService
 from shared.onboarding.service import OnboardingService
@@ -100,8 +103,14 @@ def proposals() -> Proposals:
     return Proposals(gateway(), choices())
 
 
+@functools.lru_cache(maxsize=1)
+def follow_up() -> DailyFollowUp:
+    return DailyFollowUp(gateway(), Lifecycle(gateway(), alerts()),
+                         CheckIns(gateway(), mailer(), alerts(), get_settings()))
+
+
 SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact,
-            suggestions, choices, proposals)
+            suggestions, choices, proposals, follow_up)
 
 
 def configure(settings: Settings | None) -> Settings | None:

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
                 "checkin": self.TYPEFORM_FORM_CHECKIN}
 
     @property
+    def form_display_url(self) -> str:
+        """Where people open a form: Typeform's public address, or the stand-in's."""
+        return f"{self.TYPEFORM_API_URL}/to" if self.is_local else "https://form.typeform.com/to"
+
+    @property
     def connect_keys(self) -> list[str]:
         return [key.strip() for key in self.DOCUSIGN_CONNECT_KEY.split(",") if key.strip()]
 

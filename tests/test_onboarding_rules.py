@@ -52,6 +52,9 @@ CONTEXTS.update({
     "pair_confirmed_structure": {"structure": COLLEGE, "mentor": SAM, "need": PUPILS[0]},
     "pair_confirmed_mentor": {"structure": COLLEGE, "mentor": SAM, "need": PUPILS[0]},
     "pair_declined": {"structure": COLLEGE, "mentor": SAM, "need": PUPILS[0], "reason": "Bénévole indisponible"},
+    "check_in": {"need": PUPILS[0], "person": "Sam Diallo", "other": "Collège Jean-Moulin", "reminder": False,
+                 "link": "https://form.typeform.com/to/suivis#binome=recPair&par=B%C3%A9n%C3%A9vole",
+                 "due": "16/11/2020", "started": "02/11/2020"},
 })
 FRENCH_WORDS = {"vous", "votre", "les", "des", "est", "une", "cette", "dans", "pour", "question", "bénévole", "contact"}
 

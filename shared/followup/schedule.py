@@ -25,7 +25,8 @@ class Rhythm:
         """The n-th check-in date (0: the first). Counted from the first, not from the previous
         one, so a short month does not pull every later date forward."""
         first = started_on + self.first_after
-        return first + relativedelta(months=n * self.every_months)
+        due: dt.date = first + relativedelta(months=n * self.every_months)
+        return due
 
     def latest(self, started_on: dt.date, today: dt.date) -> tuple[int, dt.date] | None:
         """The last check-in due on or before `today` (its rank and date), None before the first.

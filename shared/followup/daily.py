@@ -1,0 +1,62 @@
+"""The daily follow-up of binômes: hand edits of their status noticed, then check-ins, reminders
+and alerts. Reads the binômes, their needs and the check-ins in paged requests; the people to
+write to only when there is someone to write to, 100 a request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence, TypeVar
+
+from pyairtable.formulas import EQ, OR, RECORD_ID
+
+from schemas.records import AirtableRecord, CheckIn, Need, Pair, Structure, Volunteer
+from shared.airtable import AirtableGateway
+from shared.followup.checkins import CheckInReport, CheckIns, People
+from shared.followup.lifecycle import EditReport, Lifecycle
+
+PAIR_FIELDS = ["name", "need", "volunteer", "structure", "status", "known_status", "reason", "started_on",
+               "last_check_in", "next_check_in", "asked_on", "alert"]
+CHECK_IN_FIELDS = ["pair", "date", "author", "mood", "sessions", "needs_help"]
+BY_ID = 100  # records asked by id in one request (one page)
+R = TypeVar("R", bound=AirtableRecord)
+
+
+@dataclass
+class FollowUpReport:
+    edits: EditReport
+    check_ins: CheckInReport
+
+    def line(self) -> str:
+        return f"{self.edits.line()} {self.check_ins.line()}"
+
+
+class DailyFollowUp:
+    def __init__(self, gateway: AirtableGateway, lifecycle: Lifecycle, check_ins: CheckIns):
+        self.gateway = gateway
+        self.lifecycle = lifecycle
+        self.check_ins = check_ins
+
+    def run(self) -> FollowUpReport:
+        pairs = self.gateway.all(Pair, fields=PAIR_FIELDS)
+        needs = {n.record_id or "": n for n in self.gateway.all(Need, fields=["reference", "status", "structure"])}
+        edits = self.lifecycle.notice_edits(pairs, needs)
+        if edits.applied or edits.refused:
+            pairs = self.gateway.all(Pair, fields=PAIR_FIELDS)  # as the edits left them
+        check_ins = self.gateway.all(CheckIn, fields=CHECK_IN_FIELDS)
+        return FollowUpReport(edits, self.check_ins.run(pairs, check_ins, lambda some: self.people(some, needs)))
+
+    def people(self, pairs: list[Pair], needs: dict[str, Need]) -> People:
+        return People(volunteers=self.by_id(Volunteer, {v for p in pairs for v in p.volunteer},
+                                            ["first_name", "full_name", "email"]),
+                      structures=self.by_id(Structure, {s for p in pairs for s in p.structure},
+                                            ["name", "contact", "email"]),
+                      needs=needs)
+
+    def by_id(self, model: type[R], ids: set[str], fields: Sequence[str]) -> dict[str, R]:
+        ordered = sorted(ids)
+        found: dict[str, R] = {}
+        for start in range(0, len(ordered), BY_ID):
+            chunk = ordered[start:start + BY_ID]
+            for record in self.gateway.all(model, formula=OR(*(EQ(RECORD_ID(), i) for i in chunk)), fields=fields):
+                found[record.record_id or ""] = record
+        return found

@@ -1,0 +1,122 @@
+"""Check-ins of live binômes through the daily run against the stack: asked on schedule once per
+side, reminded once, caught up after missed runs without a burst, alerts raised once. Time is
+injected, never slept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import unquote
+
+from schemas import options as opt
+from schemas.records import CheckIn, Pair
+from shared import bootstrap
+from shared.clock import PARIS
+from shared.followup.checkins import CheckIns
+from shared.followup.daily import DailyFollowUp
+from shared.followup.lifecycle import Lifecycle
+from tests.test_matching_flow import campaign
+
+STARTED = dt.date(2020, 11, 2)  # first check-in due on 16 November, then 16 December
+
+
+def on(day: dt.date, hour: int = 8) -> DailyFollowUp:
+    """The daily run as it would go at `hour` in Paris on `day`."""
+    moment = dt.datetime.combine(day, dt.time(hour), PARIS)
+    gateway = bootstrap.gateway()
+    return DailyFollowUp(gateway, Lifecycle(gateway, bootstrap.alerts()),
+                         CheckIns(gateway, bootstrap.mailer(), bootstrap.alerts(), bootstrap.get_settings(),
+                                  clock=lambda: moment))
+
+
+def active(live) -> tuple[Pair, object, object]:
+    lea, _, college, first = campaign(live)
+    [pair] = live.gateway.create([Pair(name="Léa × CJM-1", need=[first.record_id], volunteer=[lea.record_id],
+                                       structure=[college.record_id], status=opt.PairStatus.ACTIVE,
+                                       known_status=opt.PairStatus.ACTIVE, started_on=STARTED)])
+    return pair, lea, college
+
+
+def mail(live, category: str) -> list[dict]:
+    return [m for m in live.control("GET", "/outbox")["messages"] if category in m["categories"]]
+
+
+def answer(live, pair: Pair, day: dt.date, side: opt.CheckInAuthor, mood=opt.CheckInMood.GOOD, sessions=2,
+           needs_help=False) -> None:
+    live.gateway.create([CheckIn(pair=[pair.record_id], date=day, author=side, mood=mood, sessions=sessions,
+                                 needs_help=needs_help, typeform_token=f"{pair.record_id}{day}{side.name}")])
+
+
+def test_each_side_is_asked_on_the_day_once_with_the_form_and_the_binome(live):
+    live.unplug_vendor_events()
+    pair, lea, college = active(live)
+    on(dt.date(2020, 11, 15)).run()
+    assert mail(live, "suivi") == []
+    assert live.gateway.get(Pair, pair.record_id).next_check_in == dt.date(2020, 11, 16)
+    first = on(dt.date(2020, 11, 16)).run()
+    second = on(dt.date(2020, 11, 16), hour=20).run()  # run twice the same day
+    asked = mail(live, "suivi")
+    assert first.check_ins.asked == 2 and second.check_ins.asked == 0 and len(asked) == 2
+    assert sorted(m["recipients"][0] for m in asked) == sorted([lea.email, college.email])
+    to_mentor = next(m for m in asked if m["recipients"] == [lea.email])
+    link = re.search(r"https?://\S+/to/suivis#\S+", to_mentor["text"]).group(0)
+    assert unquote(link).endswith(f"#binome={pair.record_id}&par=Bénévole")
+    assert live.gateway.get(Pair, pair.record_id).next_check_in == dt.date(2020, 12, 16)
+
+
+def test_only_the_side_that_did_not_answer_is_reminded_once_a_week_later(live):
+    live.unplug_vendor_events()
+    pair, lea, college = active(live)
+    on(dt.date(2020, 11, 16)).run()
+    answer(live, pair, dt.date(2020, 11, 18), opt.CheckInAuthor.MENTOR)
+    answer(live, pair, dt.date(2020, 11, 10), opt.CheckInAuthor.STRUCTURE)  # before the date: not this one's answer
+    assert on(dt.date(2020, 11, 22)).run().check_ins.reminded == 0  # not a week yet
+    report = on(dt.date(2020, 11, 23)).run()
+    again = on(dt.date(2020, 11, 24)).run()
+    reminders = [m for m in mail(live, "suivi") if m["subject"].startswith("Rappel")]
+    assert report.check_ins.reminded == 1 and again.check_ins.reminded == 0
+    assert [m["recipients"] for m in reminders] == [[college.email]]
+
+
+def test_after_missed_runs_only_the_latest_check_in_goes_and_no_reminder_with_it(live):
+    live.unplug_vendor_events()
+    active(live)
+    report = on(dt.date(2021, 1, 20)).run()  # nothing ran since the start: three dates have passed
+    assert report.check_ins.asked == 2 and report.check_ins.reminded == 0
+    assert {m["subject"] for m in mail(live, "suivi")} == {"Comment se passe l'accompagnement de l'élève CJM-1 ?"}
+
+
+def alerts(live) -> list[dict]:
+    return mail(live, "alerte")
+
+
+def test_a_worrying_check_in_alerts_the_coordinators_once(live):
+    live.unplug_vendor_events()
+    pair, _, _ = active(live)
+    answer(live, pair, dt.date(2020, 11, 17), opt.CheckInAuthor.STRUCTURE, mood=opt.CheckInMood.VERY_DIFFICULT,
+           needs_help=True)
+    first = on(dt.date(2020, 11, 18)).run()
+    on(dt.date(2020, 11, 19)).run()
+    assert first.check_ins.alerts == 1 and len(alerts(live)) == 1
+    assert "Très difficile — besoin d'aide demandé" in live.gateway.get(Pair, pair.record_id).alert
+
+
+def test_no_session_three_weeks_after_the_start_alerts(live):
+    live.unplug_vendor_events()
+    pair, _, _ = active(live)
+    answer(live, pair, dt.date(2020, 11, 17), opt.CheckInAuthor.MENTOR, sessions=0)
+    assert on(dt.date(2020, 11, 22)).run().check_ins.alerts == 0
+    assert on(dt.date(2020, 11, 23)).run().check_ins.alerts == 1
+    assert "Aucune séance déclarée 21 jours" in live.gateway.get(Pair, pair.record_id).alert
+    answer(live, pair, dt.date(2020, 11, 24), opt.CheckInAuthor.MENTOR, sessions=1)
+    assert on(dt.date(2020, 11, 25)).run().check_ins.alerts == 0
+
+
+def test_two_check_ins_in_a_row_that_nobody_answered_alert(live):
+    live.unplug_vendor_events()
+    pair, _, _ = active(live)
+    answer(live, pair, dt.date(2020, 11, 3), opt.CheckInAuthor.MENTOR, sessions=1)  # sessions, then silence
+    assert on(dt.date(2020, 12, 16)).run().check_ins.alerts == 0  # one window closed unanswered
+    report = on(dt.date(2021, 1, 16)).run()  # two
+    assert report.check_ins.alerts == 1
+    assert "2 points d'étape de suite" in live.gateway.get(Pair, pair.record_id).alert
