@@ -1,6 +1,6 @@
 """Run every benchmark and print its figures."""
 
-from bench import airtable_emulator, intake, matching, matching_base
+from bench import airtable_emulator, followup, intake, matching, matching_base
 
 
 def main() -> None:
@@ -8,6 +8,7 @@ def main() -> None:
     intake.main()
     matching.main()
     matching_base.main()
+    followup.main()
 
 
 if __name__ == "__main__":

@@ -255,6 +255,7 @@ PAIRS = TableSpec("pairs", "Binômes", (
     date("last_check_in", "Dernier suivi"),
     date("next_check_in", "Prochain suivi"),
     date("asked_on", "Suivi demandé le"),
+    date("reminded_on", "Suivi rappelé le"),
     long_text("alert", "Alerte"),
     inverse("check_ins", "Suivis", of=("check_ins", "pair")),
 ), "Un bénévole et un élève (un besoin) suivis ensemble.")

@@ -186,6 +186,7 @@ class Pair(AirtableRecord):
     last_check_in: dt.date | None = None
     next_check_in: dt.date | None = None
     asked_on: dt.date | None = None
+    reminded_on: dt.date | None = None
     alert: str = ""
     check_ins: list[RecordId] = []
 

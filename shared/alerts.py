@@ -28,9 +28,18 @@ class Alerts:
 
     def raise_once(self, cause: str, title: str, detail: str, record_url: str = "") -> bool:
         """Raise the alert for `cause` unless it was raised before; True if raised now."""
-        [alert] = claim(self.gateway, [Job(ALERT_PREFIX + cause, title, detail, kind=ALERT_TYPE)])
-        if not alert.owned:
-            return False
+        return self.raise_all([(cause, title, detail, record_url)])[0]
+
+    def raise_all(self, alerts: list[tuple[str, str, str, str]]) -> list[bool]:
+        """Several alerts (cause, title, detail, record url) claimed together, 10 a request."""
+        claims = claim(self.gateway, [Job(ALERT_PREFIX + cause, title, detail, kind=ALERT_TYPE)
+                                      for cause, title, detail, _ in alerts])
+        for (cause, title, detail, record_url), alert in zip(alerts, claims):
+            if alert.owned:
+                self._email(cause, title, detail, record_url)
+        return [alert.owned for alert in claims]
+
+    def _email(self, cause: str, title: str, detail: str, record_url: str) -> None:
         log.warning("alert raised: %s", cause)
         try:
             self.mailer.send(alert_email(self.settings, title, detail, record_url))
@@ -38,4 +47,3 @@ class Alerts:
             # The alert stays in the Journal, where coordinators look; say the email did not go.
             self.journal.record(ALERT_PREFIX + cause, opt.JournalSource.BINOME, ALERT_TYPE, opt.JournalStatus.DONE,
                                 title, f"{detail} (Email aux coordinateurs non envoyé : {exc}.)")
-        return True

@@ -10,7 +10,9 @@ For each binôme « Actif » or « En difficulté »:
   « Très difficile », or help asked), two check-ins in a row that nobody answered, no session
   reported three weeks after the start;
 - `Prochain suivi` is written where it changed.
-Everything is read in paged requests and written only where something changed.
+Everything is read in paged requests and written only where something changed: a binôme already
+asked (`Suivi demandé le`), reminded (`Suivi rappelé le`) or flagged (its `Alerte` says it) costs
+no request on later runs.
 """
 
 from __future__ import annotations
@@ -90,30 +92,27 @@ class CheckIns:
                 by_pair.setdefault(check_in.pair[0], []).append(check_in)
         asks: list[Ask] = []
         values: dict[str, dict[str, object]] = {}
+        found: list[tuple[Pair, str, str]] = []  # alerts: binôme, cause, text
         followed = {p.record_id: p for p in pairs
                     if p.status in FOLLOWED and p.started_on is not None and p.record_id}
         for pair in followed.values():
             assert pair.started_on is not None and pair.record_id is not None
             answers = sorted(by_pair.get(pair.record_id, []), key=lambda c: c.date or dt.date.min)
-            latest = self.rhythm.latest(pair.started_on, today)
-            if latest is not None:
-                due = latest[1]
-                asked = pair.asked_on is not None and pair.asked_on >= due
-                for side in SIDES:
-                    if not any(c.author == side and c.date is not None and c.date >= due for c in answers):
-                        remind = asked and pair.asked_on is not None and today >= pair.asked_on + self.rhythm.remind_after
-                        asks.append(Ask(pair, side, due, reminder=remind))
+            asks += self._asks(pair, answers, today)
             values[pair.record_id] = {"next_check_in": self.rhythm.next(pair.started_on, today)}
-            raised = self._alerts(pair, answers, today)
-            report.alerts += len(raised)
-            if raised:
-                values[pair.record_id]["alert"] = "\n".join(filter(None, [pair.alert, *raised]))
-        sent = self._ask(asks, people)
-        for ask in sent:
+            found += [(pair, cause, text) for cause, text in self._alerts(pair, answers, today)
+                      if text not in pair.alert]  # already on the binôme: raised on an earlier day
+        raised = self.alerts.raise_all([(cause, f"Binôme à suivre : {pair.name}", text, "")
+                                        for pair, cause, text in found])
+        for (pair, _, text), now_raised in zip(found, raised):
+            if now_raised:
+                report.alerts += 1
+                current = str(values[pair.record_id or ""].get("alert", pair.alert))
+                values[pair.record_id or ""]["alert"] = "\n".join(filter(None, [current, text]))
+        for ask in self._ask(asks, people):
             report.asked += not ask.reminder
             report.reminded += ask.reminder
-            if not ask.reminder:
-                values[ask.pair.record_id or ""]["asked_on"] = today
+            values[ask.pair.record_id or ""]["reminded_on" if ask.reminder else "asked_on"] = today
         updates = []
         for pair_id, changes in values.items():
             update = update_of(followed[pair_id], changes)
@@ -122,6 +121,24 @@ class CheckIns:
                 report.scheduled += "next_check_in" in update.model_fields_set
         self.gateway.update(updates)
         return report
+
+    def _asks(self, pair: Pair, answers: list[CheckIn], today: dt.date) -> list[Ask]:
+        """The emails this binôme is owed today: the latest check-in to each side that has not
+        answered it, unless already asked; a week after asking, its one reminder."""
+        assert pair.started_on is not None
+        latest = self.rhythm.latest(pair.started_on, today)
+        if latest is None:
+            return []
+        due = latest[1]
+        silent = [side for side in SIDES
+                  if not any(c.author == side and c.date is not None and c.date >= due for c in answers)]
+        asked_on = pair.asked_on if pair.asked_on is not None and pair.asked_on >= due else None
+        if asked_on is None:
+            return [Ask(pair, side, due, reminder=False) for side in silent]
+        reminded = pair.reminded_on is not None and pair.reminded_on >= asked_on
+        if reminded or today < asked_on + self.rhythm.remind_after:
+            return []
+        return [Ask(pair, side, due, reminder=True) for side in silent]
 
     # --- asking -------------------------------------------------------------------------------
 
@@ -163,10 +180,10 @@ class CheckIns:
 
     # --- alerts -------------------------------------------------------------------------------
 
-    def _alerts(self, pair: Pair, answers: list[CheckIn], today: dt.date) -> list[str]:
-        """The alerts raised now for this binôme (each cause once, ever), as its `Alerte` says them."""
+    def _alerts(self, pair: Pair, answers: list[CheckIn], today: dt.date) -> list[tuple[str, str]]:
+        """The alerts this binôme calls for (cause, what its `Alerte` says); each is raised once, ever."""
         assert pair.started_on is not None
-        found: list[tuple[str, str]] = []  # (cause, what the binôme's `Alerte` says)
+        found: list[tuple[str, str]] = []
         newest = answers[-1] if answers else None
         if newest is not None and is_worrying(newest):
             found.append((f"suivi-difficile:{pair.record_id}:{newest.record_id}",
@@ -181,8 +198,7 @@ class CheckIns:
             found.append((f"sans-seance:{pair.record_id}",
                           f"Aucune séance déclarée {self.rhythm.first_session_within.days} jours après le début "
                           f"({pair.started_on:%d/%m/%Y})."))
-        return [text for cause, text in found
-                if self.alerts.raise_once(cause, f"Binôme à suivre : {pair.name}", text) and text not in pair.alert]
+        return found
 
     def _missed_in_a_row(self, started_on: dt.date, answers: list[CheckIn], today: dt.date) -> int:
         """Closed check-in windows (the next date has come), latest first, that nobody answered."""

@@ -15,7 +15,7 @@ from shared.followup.checkins import CheckInReport, CheckIns, People
 from shared.followup.lifecycle import EditReport, Lifecycle
 
 PAIR_FIELDS = ["name", "need", "volunteer", "structure", "status", "known_status", "reason", "started_on",
-               "last_check_in", "next_check_in", "asked_on", "alert"]
+               "last_check_in", "next_check_in", "asked_on", "reminded_on", "alert"]
 CHECK_IN_FIELDS = ["pair", "date", "author", "mood", "sessions", "needs_help"]
 BY_ID = 100  # records asked by id in one request (one page)
 R = TypeVar("R", bound=AirtableRecord)

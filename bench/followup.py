@@ -1,0 +1,84 @@
+"""The daily follow-up of binômes against the local stack, Airtable's limit on: the requests of one
+run over 2,000 live binômes (started over the last three months, most with check-ins), of a second
+run the same day, and of the next day's run — reads paged at 100 records, writes only where
+something changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+
+from emulators.server import quiet_request_logs
+from local.emulator import EmulatorControl
+from local.stack import LocalStack
+from schemas import options as opt
+from schemas.records import CheckIn, Need, Pair, Structure, Volunteer
+from shared import bootstrap
+from shared.airtable import AirtableGateway
+from shared.airtable.pacer import AIRTABLE_REQUESTS_PER_SECOND, RequestPacer
+from shared.clock import PARIS
+from shared.followup.checkins import CheckIns
+from shared.followup.daily import DailyFollowUp
+from shared.followup.lifecycle import Lifecycle
+from shared.provision import provision
+from shared.settings import isolated_settings
+
+PAIRS, STRUCTURES = 2_000, 200
+TODAY = dt.date(2021, 2, 1)
+
+
+def seed(gateway: AirtableGateway, rng: random.Random) -> None:
+    volunteers = gateway.create([Volunteer(full_name=f"Bénévole {n}", first_name=f"B{n}", email=f"b{n}@exemple.fr")
+                                 for n in range(PAIRS)])
+    structures = gateway.create([Structure(name=f"Collège {n}", contact="Anne Dupont", email=f"c{n}@college.fr")
+                                 for n in range(STRUCTURES)])
+    needs = gateway.create([Need(reference=f"N-{n}", structure=[structures[n % STRUCTURES].record_id or ""],
+                                 status=opt.NeedStatus.MATCHED) for n in range(PAIRS)])
+    pairs = gateway.create([Pair(
+        name=f"B{n} × N-{n}", need=[needs[n].record_id or ""], volunteer=[volunteers[n].record_id or ""],
+        structure=[needs[n].structure[0]], status=opt.PairStatus.ACTIVE, known_status=opt.PairStatus.ACTIVE,
+        started_on=TODAY - dt.timedelta(days=rng.randrange(1, 90))) for n in range(PAIRS)])
+    answers = []
+    for pair in pairs:
+        assert pair.started_on is not None
+        for week in range(2, (TODAY - pair.started_on).days // 7, 4):
+            if rng.random() < 0.8:
+                answers.append(CheckIn(pair=[pair.record_id or ""], date=pair.started_on + dt.timedelta(weeks=week),
+                                       author=rng.choice(list(opt.CheckInAuthor)), mood=opt.CheckInMood.GOOD,
+                                       sessions=rng.randrange(0, 5), typeform_token=f"{pair.record_id}{week}"))
+    gateway.create(answers)
+
+
+def daily(day: dt.date) -> DailyFollowUp:
+    moment = dt.datetime.combine(day, dt.time(7), PARIS)
+    gateway, alerts = bootstrap.gateway(), bootstrap.alerts()
+    return DailyFollowUp(gateway, Lifecycle(gateway, alerts),
+                         CheckIns(gateway, bootstrap.mailer(), alerts, bootstrap.get_settings(), clock=lambda: moment))
+
+
+def main() -> None:
+    quiet_request_logs()
+    with LocalStack(isolated_settings(), time_scale=1e-3) as stack:
+        settings, control = stack.settings, EmulatorControl(stack.emulators.url)
+        control.ensure_base(settings.AIRTABLE_BASE_ID)
+        control.call("POST", "/config", json={"sendgrid_event_url": None, "docusign_connect_url": None})
+        provision(bootstrap.gateway())
+        control.airtable_config(rate_limit=None)
+        seed(AirtableGateway(settings, pacer=RequestPacer(limit=10_000)), random.Random(7))
+        control.airtable_config(rate_limit=AIRTABLE_REQUESTS_PER_SECOND)
+        gateway = bootstrap.gateway()
+        print(f"follow_up's binômes part against the local stack (Airtable limit on), {PAIRS:,} live binômes:")
+        for label, day in (("a day's run", TODAY), ("the same day again", TODAY),
+                           ("the next day", TODAY + dt.timedelta(days=1))):
+            before = gateway.requests.copy()
+            started = time.perf_counter()
+            report = daily(day).run()
+            used = gateway.requests - before
+            print(f"  {label}: {sum(used.values())} Airtable requests ({used['GET']} reads, "
+                  f"{used['PATCH'] + used['POST']} writes), {time.perf_counter() - started:.1f} s; {report.line()}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
