@@ -21,6 +21,7 @@ from shared.clock import PARIS
 from shared.followup.checkins import CheckIns
 from shared.followup.daily import DailyFollowUp
 from shared.followup.lifecycle import Lifecycle
+from shared.followup.nudges import Nudges
 from shared.provision import provision
 from shared.settings import isolated_settings
 
@@ -54,7 +55,8 @@ def daily(day: dt.date) -> DailyFollowUp:
     moment = dt.datetime.combine(day, dt.time(7), PARIS)
     gateway, alerts = bootstrap.gateway(), bootstrap.alerts()
     return DailyFollowUp(gateway, Lifecycle(gateway, alerts),
-                         CheckIns(gateway, bootstrap.mailer(), alerts, bootstrap.get_settings(), clock=lambda: moment))
+                         CheckIns(gateway, bootstrap.mailer(), alerts, bootstrap.get_settings(), clock=lambda: moment),
+                         Nudges(gateway, bootstrap.mailer(), clock=lambda: moment))
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from shared.matching.choices import ChoiceService
 from shared.followup.checkins import CheckIns
 from shared.followup.daily import DailyFollowUp
 from shared.followup.lifecycle import Lifecycle
+from shared.followup.nudges import Nudges
 from shared.matching.proposals import Proposals
 from shared.matching.suggestions import SuggestionService
 from shared.onboarding.service import OnboardingService
@@ -106,7 +107,7 @@ def proposals() -> Proposals:
 @functools.lru_cache(maxsize=1)
 def follow_up() -> DailyFollowUp:
     return DailyFollowUp(gateway(), Lifecycle(gateway(), alerts()),
-                         CheckIns(gateway(), mailer(), alerts(), get_settings()))
+                         CheckIns(gateway(), mailer(), alerts(), get_settings()), Nudges(gateway(), mailer()))
 
 
 SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact,

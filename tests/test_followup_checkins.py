@@ -1,6 +1,6 @@
 """Check-ins of live binômes through the daily run against the stack: asked on schedule once per
-side, reminded once, caught up after missed runs without a burst, alerts raised once. Time is
-injected, never slept."""
+side, reminded once, caught up after missed runs without a burst, alerts raised once; structures
+that do not choose nudged once. Time is injected, never slept."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from shared.clock import PARIS
 from shared.followup.checkins import CheckIns
 from shared.followup.daily import DailyFollowUp
 from shared.followup.lifecycle import Lifecycle
+from shared.followup.nudges import Nudges
+from shared.matching.suggestions import SuggestionService
 from tests.test_matching_flow import campaign
 
 STARTED = dt.date(2020, 11, 2)  # first check-in due on 16 November, then 16 December
@@ -26,7 +28,8 @@ def on(day: dt.date, hour: int = 8) -> DailyFollowUp:
     gateway = bootstrap.gateway()
     return DailyFollowUp(gateway, Lifecycle(gateway, bootstrap.alerts()),
                          CheckIns(gateway, bootstrap.mailer(), bootstrap.alerts(), bootstrap.get_settings(),
-                                  clock=lambda: moment))
+                                  clock=lambda: moment),
+                         Nudges(gateway, bootstrap.mailer(), clock=lambda: moment))
 
 
 def active(live) -> tuple[Pair, object, object]:
@@ -120,3 +123,15 @@ def test_two_check_ins_in_a_row_that_nobody_answered_alert(live):
     report = on(dt.date(2021, 1, 16)).run()  # two
     assert report.check_ins.alerts == 1
     assert "2 points d'étape de suite" in live.gateway.get(Pair, pair.record_id).alert
+
+
+def test_a_structure_that_has_not_chosen_after_a_week_is_nudged_once(live):
+    live.unplug_vendor_events()
+    _, _, college, first = campaign(live)
+    suggested = dt.datetime(2020, 11, 2, 9, tzinfo=dt.timezone.utc)
+    SuggestionService(bootstrap.gateway(), bootstrap.mailer(), bootstrap.links(), clock=lambda: suggested).suggest_all()
+    assert on(dt.date(2020, 11, 8)).run().nudged == 0
+    assert on(dt.date(2020, 11, 9), hour=11).run().nudged == 1
+    assert on(dt.date(2020, 11, 10)).run().nudged == 0
+    [nudge] = mail(live, "relance-choix")
+    assert nudge["recipients"] == [college.email] and "CJM-1 — suggestions du 02/11/2020" in nudge["text"]

@@ -55,6 +55,7 @@ CONTEXTS.update({
     "check_in": {"need": PUPILS[0], "person": "Sam Diallo", "other": "Collège Jean-Moulin", "reminder": False,
                  "link": "https://form.typeform.com/to/suivis#binome=recPair&par=B%C3%A9n%C3%A9vole",
                  "due": "16/11/2020", "started": "02/11/2020"},
+    "choice_nudge": {"structure": COLLEGE, "needs": [{"reference": "JM-a1b2c3-1", "since": "02/11/2020"}]},
 })
 FRENCH_WORDS = {"vous", "votre", "les", "des", "est", "une", "cette", "dans", "pour", "question", "bénévole", "contact"}
 

@@ -1,5 +1,5 @@
 """The daily follow-up of binômes: hand edits of their status noticed, then check-ins, reminders
-and alerts. Reads the binômes, their needs and the check-ins in paged requests; the people to
+and alerts, and structures nudged to choose. Reads the binômes, their needs and the check-ins in paged requests; the people to
 write to only when there is someone to write to, 100 a request."""
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from schemas.records import AirtableRecord, CheckIn, Need, Pair, Structure, Volu
 from shared.airtable import AirtableGateway
 from shared.followup.checkins import CheckInReport, CheckIns, People
 from shared.followup.lifecycle import EditReport, Lifecycle
+from shared.followup.nudges import Nudges
 
 PAIR_FIELDS = ["name", "need", "volunteer", "structure", "status", "known_status", "reason", "started_on",
                "last_check_in", "next_check_in", "asked_on", "reminded_on", "alert"]
 CHECK_IN_FIELDS = ["pair", "date", "author", "mood", "sessions", "needs_help"]
+NEED_FIELDS = ["reference", "status", "structure", "suggested_at"]
+STRUCTURE_FIELDS = ["name", "contact", "email"]
 BY_ID = 100  # records asked by id in one request (one page)
 R = TypeVar("R", bound=AirtableRecord)
 
@@ -25,31 +28,35 @@ R = TypeVar("R", bound=AirtableRecord)
 class FollowUpReport:
     edits: EditReport
     check_ins: CheckInReport
+    nudged: int = 0
 
     def line(self) -> str:
-        return f"{self.edits.line()} {self.check_ins.line()}"
+        return (f"{self.edits.line()} {self.check_ins.line()} Structures relancées pour choisir : "
+                f"{self.nudged}.")
 
 
 class DailyFollowUp:
-    def __init__(self, gateway: AirtableGateway, lifecycle: Lifecycle, check_ins: CheckIns):
+    def __init__(self, gateway: AirtableGateway, lifecycle: Lifecycle, check_ins: CheckIns, nudges: Nudges):
         self.gateway = gateway
         self.lifecycle = lifecycle
         self.check_ins = check_ins
+        self.nudges = nudges
 
     def run(self) -> FollowUpReport:
         pairs = self.gateway.all(Pair, fields=PAIR_FIELDS)
-        needs = {n.record_id or "": n for n in self.gateway.all(Need, fields=["reference", "status", "structure"])}
+        needs = {n.record_id or "": n for n in self.gateway.all(Need, fields=NEED_FIELDS)}
         edits = self.lifecycle.notice_edits(pairs, needs)
         if edits.applied or edits.refused:
             pairs = self.gateway.all(Pair, fields=PAIR_FIELDS)  # as the edits left them
         check_ins = self.gateway.all(CheckIn, fields=CHECK_IN_FIELDS)
-        return FollowUpReport(edits, self.check_ins.run(pairs, check_ins, lambda some: self.people(some, needs)))
+        report = FollowUpReport(edits, self.check_ins.run(pairs, check_ins, lambda some: self.people(some, needs)))
+        report.nudged = self.nudges.run(list(needs.values()), lambda ids: self.by_id(Structure, ids, STRUCTURE_FIELDS))
+        return report
 
     def people(self, pairs: list[Pair], needs: dict[str, Need]) -> People:
         return People(volunteers=self.by_id(Volunteer, {v for p in pairs for v in p.volunteer},
                                             ["first_name", "full_name", "email"]),
-                      structures=self.by_id(Structure, {s for p in pairs for s in p.structure},
-                                            ["name", "contact", "email"]),
+                      structures=self.by_id(Structure, {s for p in pairs for s in p.structure}, STRUCTURE_FIELDS),
                       needs=needs)
 
     def by_id(self, model: type[R], ids: set[str], fields: Sequence[str]) -> dict[str, R]:
