@@ -17,6 +17,7 @@ from shared.followup.daily import DailyFollowUp
 from shared.followup.lifecycle import Lifecycle
 from shared.followup.nudges import Nudges
 from shared.matching.suggestions import SuggestionService
+from shared.pairs import after_check_in
 from tests.test_matching_flow import campaign
 
 STARTED = dt.date(2020, 11, 2)  # first check-in due on 16 November, then 16 December
@@ -46,8 +47,13 @@ def mail(live, category: str) -> list[dict]:
 
 def answer(live, pair: Pair, day: dt.date, side: opt.CheckInAuthor, mood=opt.CheckInMood.GOOD, sessions=2,
            needs_help=False) -> None:
-    live.gateway.create([CheckIn(pair=[pair.record_id], date=day, author=side, mood=mood, sessions=sessions,
-                                 needs_help=needs_help, typeform_token=f"{pair.record_id}{day}{side.name}")])
+    """A check-in as intake writes it: the record, then what it changes on the binôme."""
+    [check_in] = live.gateway.create([CheckIn(pair=[pair.record_id], date=day, author=side, mood=mood,
+                                              sessions=sessions, needs_help=needs_help,
+                                              typeform_token=f"{pair.record_id}{day}{side.name}")])
+    changes = after_check_in(live.gateway.get(Pair, pair.record_id), check_in)
+    if changes is not None:
+        live.gateway.update([changes])
 
 
 def test_each_side_is_asked_on_the_day_once_with_the_form_and_the_binome(live):
@@ -101,7 +107,9 @@ def test_a_worrying_check_in_alerts_the_coordinators_once(live):
     first = on(dt.date(2020, 11, 18)).run()
     on(dt.date(2020, 11, 19)).run()
     assert first.check_ins.alerts == 1 and len(alerts(live)) == 1
-    assert "Très difficile — besoin d'aide demandé" in live.gateway.get(Pair, pair.record_id).alert
+    flagged = live.gateway.get(Pair, pair.record_id)
+    assert flagged.status == opt.PairStatus.AT_RISK
+    assert "Coordination alertée : point du 17/11/2020 (Très difficile, besoin d'aide demandé)" in flagged.alert
 
 
 def test_no_session_three_weeks_after_the_start_alerts(live):

@@ -186,9 +186,11 @@ class CheckIns:
         found: list[tuple[str, str]] = []
         newest = answers[-1] if answers else None
         if newest is not None and is_worrying(newest):
+            # Not the words intake writes on the binôme when the check-in lands (`pairs.alert_for`):
+            # those say what happened, these that the coordinators were told.
             found.append((f"suivi-difficile:{pair.record_id}:{newest.record_id}",
-                          f"Point du {newest.date:%d/%m/%Y} : {newest.mood or 'sans avis'}"
-                          + (" — besoin d'aide demandé" if newest.needs_help else "")))
+                          f"Coordination alertée : point du {newest.date:%d/%m/%Y} ({newest.mood or 'sans avis'}"
+                          + (", besoin d'aide demandé)" if newest.needs_help else ")")))
         missed = self._missed_in_a_row(pair.started_on, answers, today)
         if missed >= self.rhythm.missed_for_alert:
             found.append((f"suivis-manques:{pair.record_id}:{missed}",
