@@ -10,16 +10,10 @@ from typing import Any
 import flask
 
 from shared import bootstrap, http
-from shared.settings import get_settings
-from shared.signatures import verify_bearer
 
 
 def follow_up(request: flask.Request) -> http.Answer:
-    if request.method != "POST":
-        return http.method_not_allowed()
-    if not verify_bearer(get_settings().AUTOMATION_SECRET, request.headers.get("Authorization")):
-        return http.unauthorized()
-    return http.answer(run)
+    return http.refuse_automation(request) or http.answer(run)
 
 
 def run() -> dict[str, Any]:

@@ -17,18 +17,13 @@ from shared.intake.reconcile import reconcile as run_reconcile
 from shared.intake.reconcile import sends_line
 from shared.intake.replay import ReplayRefused, replay
 from shared.settings import get_settings
-from shared.signatures import verify_bearer
 from shared.typeform_client import TypeformClient
 
 
 def reconcile(request: flask.Request) -> http.Answer:
-    if request.method != "POST":
-        return http.method_not_allowed()
-    if not verify_bearer(get_settings().AUTOMATION_SECRET, request.headers.get("Authorization")):
-        return http.unauthorized()
-    body = request.get_json(silent=True) if request.get_data() else {}
-    if not isinstance(body, dict):
-        return http.bad_request("le corps doit être un objet JSON, par exemple {} ou {\"replay\": \"…\"}")
+    body = http.automation_body(request, ", par exemple {} ou {\"replay\": \"…\"}")
+    if isinstance(body, tuple):
+        return body
     if body.get("replay"):
         return http.answer(lambda: replay_one(str(body["replay"])))
     if body.get("resend"):

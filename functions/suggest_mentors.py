@@ -10,21 +10,15 @@ import flask
 
 from shared import bootstrap, http
 from shared.matching.suggestions import shortage_line
-from shared.settings import get_settings
-from shared.signatures import verify_bearer
 
 
 SHORTAGE_LINES = 20  # where volunteers are missing most: whom to recruit
 
 
 def suggest_mentors(request: flask.Request) -> http.Answer:
-    if request.method != "POST":
-        return http.method_not_allowed()
-    if not verify_bearer(get_settings().AUTOMATION_SECRET, request.headers.get("Authorization")):
-        return http.unauthorized()
-    body = request.get_json(silent=True) if request.get_data() else {}
-    if not isinstance(body, dict):
-        return http.bad_request("le corps doit être un objet JSON : {} ou {\"need\": \"rec…\"}")
+    body = http.automation_body(request, " : {} ou {\"need\": \"rec…\"}")
+    if isinstance(body, tuple):
+        return body
     need = body.get("need")
     if body.get("mode") == "affectation":
         return http.answer(lambda: {"statut": "Traité", "detail": bootstrap.proposals().propose().line()})

@@ -22,10 +22,7 @@ from shared.onboarding.daily import DailyOnboarding
 from shared.onboarding.events import EventsService
 from shared.onboarding.first_contact import FirstContact
 from shared.matching.choices import ChoiceService
-from shared.followup.checkins import CheckIns
 from shared.followup.daily import DailyFollowUp
-from shared.followup.lifecycle import Lifecycle
-from shared.followup.nudges import Nudges
 from shared.matching.proposals import Proposals
 from shared.matching.suggestions import SuggestionService
 from shared.onboarding.service import OnboardingService
@@ -106,8 +103,7 @@ def proposals() -> Proposals:
 
 @functools.lru_cache(maxsize=1)
 def follow_up() -> DailyFollowUp:
-    return DailyFollowUp(gateway(), Lifecycle(gateway(), alerts()),
-                         CheckIns(gateway(), mailer(), alerts(), get_settings()), Nudges(gateway(), mailer()))
+    return DailyFollowUp.build(gateway(), mailer(), alerts(), get_settings())
 
 
 SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact,

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 from shared.airtable import AirtableRejected, AirtableUnavailable
 from shared.onboarding.connect import NotYetRecorded
+from shared.settings import get_settings
+from shared.signatures import verify_bearer
 from shared.typeform_client import TypeformError
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,28 @@ def bad_request(reason: str) -> Answer:
 
 def method_not_allowed() -> Answer:
     return {"erreur": "méthode non autorisée"}, 405
+
+
+def refuse_automation(request: Any) -> Answer | None:
+    """The answer refusing a scheduler or automation call (POST, bearer `AUTOMATION_SECRET`), if
+    it must be refused."""
+    if request.method != "POST":
+        return method_not_allowed()
+    if not verify_bearer(get_settings().AUTOMATION_SECRET, request.headers.get("Authorization")):
+        return unauthorized()
+    return None
+
+
+def automation_body(request: Any, example: str) -> dict[str, Any] | Answer:
+    """The JSON object a scheduler or automation call carries (empty: `{}`), or the answer refusing
+    the call; `example` shows a caller what the body looks like."""
+    refused = refuse_automation(request)
+    if refused is not None:
+        return refused
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        return bad_request(f"le corps doit être un objet JSON{example}")
+    return body
 
 
 def answer(work: Callable[[], dict[str, Any]]) -> Answer:

@@ -12,10 +12,7 @@ from schemas import options as opt
 from schemas.records import CheckIn, Pair
 from shared import bootstrap
 from shared.clock import PARIS
-from shared.followup.checkins import CheckIns
 from shared.followup.daily import DailyFollowUp
-from shared.followup.lifecycle import Lifecycle
-from shared.followup.nudges import Nudges
 from shared.matching.suggestions import SuggestionService
 from shared.pairs import after_check_in
 from tests.test_matching_flow import campaign
@@ -26,11 +23,8 @@ STARTED = dt.date(2020, 11, 2)  # first check-in due on 16 November, then 16 Dec
 def on(day: dt.date, hour: int = 8) -> DailyFollowUp:
     """The daily run as it would go at `hour` in Paris on `day`."""
     moment = dt.datetime.combine(day, dt.time(hour), PARIS)
-    gateway = bootstrap.gateway()
-    return DailyFollowUp(gateway, Lifecycle(gateway, bootstrap.alerts()),
-                         CheckIns(gateway, bootstrap.mailer(), bootstrap.alerts(), bootstrap.get_settings(),
-                                  clock=lambda: moment),
-                         Nudges(gateway, bootstrap.mailer(), clock=lambda: moment))
+    return DailyFollowUp.build(bootstrap.gateway(), bootstrap.mailer(), bootstrap.alerts(), bootstrap.get_settings(),
+                               clock=lambda: moment)
 
 
 def active(live) -> tuple[Pair, object, object]:

@@ -20,7 +20,7 @@ from typing import Any, Generic, Iterator, Sequence, TypeVar
 
 import requests
 from pyairtable import Api, Table
-from pyairtable.formulas import Formula
+from pyairtable.formulas import EQ, OR, RECORD_ID, Formula
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -31,6 +31,7 @@ from shared.errors import BinomeError
 from shared.settings import Settings
 
 R = TypeVar("R", bound=AirtableRecord)
+IDS_PER_REQUEST = 100  # records asked by id in one request: one page
 REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds)
 
 
@@ -149,6 +150,16 @@ class AirtableGateway:
         with translate_errors():
             found = self.table(model).first(formula=formula)
         return model.from_airtable(found) if found else None
+
+    def by_ids(self, model: type[R], ids: Sequence[str], fields: Sequence[str] | None = None,
+               per_request: int = IDS_PER_REQUEST) -> list[R]:
+        """The records with these ids (unknown ones left out), `per_request` ids a request."""
+        wanted = list(dict.fromkeys(ids))
+        found: list[R] = []
+        for start in range(0, len(wanted), per_request):
+            chunk = wanted[start:start + per_request]
+            found += self.all(model, formula=OR(*(EQ(RECORD_ID(), i) for i in chunk)), fields=fields)
+        return found
 
     def get(self, model: type[R], record_id: str) -> R:
         with translate_errors():

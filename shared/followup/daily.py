@@ -1,26 +1,29 @@
 """The daily follow-up of binômes: hand edits of their status noticed, then check-ins, reminders
-and alerts, and structures nudged to choose. Reads the binômes, their needs and the check-ins in paged requests; the people to
-write to only when there is someone to write to, 100 a request."""
+and alerts, and structures nudged to choose. Reads the binômes, their needs and the check-ins in
+paged requests; the people to write to only when there is someone to write to, 100 a request."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Sequence, TypeVar
-
-from pyairtable.formulas import EQ, OR, RECORD_ID
+from typing import Callable, Sequence, TypeVar
 
 from schemas.records import AirtableRecord, CheckIn, Need, Pair, Structure, Volunteer
 from shared.airtable import AirtableGateway
+from shared.alerts import Alerts
+from shared.clock import now as utcnow
 from shared.followup.checkins import CheckInReport, CheckIns, People
 from shared.followup.lifecycle import EditReport, Lifecycle
 from shared.followup.nudges import Nudges
+from shared.mail.message import Mailer
+from shared.settings import Settings
 
 PAIR_FIELDS = ["name", "need", "volunteer", "structure", "status", "known_status", "reason", "started_on",
                "last_check_in", "next_check_in", "asked_on", "reminded_on", "alert"]
 CHECK_IN_FIELDS = ["pair", "date", "author", "mood", "sessions", "needs_help"]
 NEED_FIELDS = ["reference", "status", "structure", "suggested_at"]
+VOLUNTEER_FIELDS = ["first_name", "full_name", "email"]
 STRUCTURE_FIELDS = ["name", "contact", "email"]
-BY_ID = 100  # records asked by id in one request (one page)
 R = TypeVar("R", bound=AirtableRecord)
 
 
@@ -42,6 +45,12 @@ class DailyFollowUp:
         self.check_ins = check_ins
         self.nudges = nudges
 
+    @classmethod
+    def build(cls, gateway: AirtableGateway, mailer: Mailer, alerts: Alerts, settings: Settings,
+              clock: Callable[[], dt.datetime] = utcnow) -> "DailyFollowUp":
+        return cls(gateway, Lifecycle(gateway, alerts), CheckIns(gateway, mailer, alerts, settings, clock=clock),
+                   Nudges(gateway, mailer, clock=clock))
+
     def run(self) -> FollowUpReport:
         pairs = self.gateway.all(Pair, fields=PAIR_FIELDS)
         needs = {n.record_id or "": n for n in self.gateway.all(Need, fields=NEED_FIELDS)}
@@ -50,20 +59,14 @@ class DailyFollowUp:
             pairs = self.gateway.all(Pair, fields=PAIR_FIELDS)  # as the edits left them
         check_ins = self.gateway.all(CheckIn, fields=CHECK_IN_FIELDS)
         report = FollowUpReport(edits, self.check_ins.run(pairs, check_ins, lambda some: self.people(some, needs)))
-        report.nudged = self.nudges.run(list(needs.values()), lambda ids: self.by_id(Structure, ids, STRUCTURE_FIELDS))
+        report.nudged = self.nudges.run(list(needs.values()),
+                                        lambda ids: self.by_id(Structure, ids, STRUCTURE_FIELDS))
         return report
 
     def people(self, pairs: list[Pair], needs: dict[str, Need]) -> People:
-        return People(volunteers=self.by_id(Volunteer, {v for p in pairs for v in p.volunteer},
-                                            ["first_name", "full_name", "email"]),
+        return People(volunteers=self.by_id(Volunteer, {v for p in pairs for v in p.volunteer}, VOLUNTEER_FIELDS),
                       structures=self.by_id(Structure, {s for p in pairs for s in p.structure}, STRUCTURE_FIELDS),
                       needs=needs)
 
     def by_id(self, model: type[R], ids: set[str], fields: Sequence[str]) -> dict[str, R]:
-        ordered = sorted(ids)
-        found: dict[str, R] = {}
-        for start in range(0, len(ordered), BY_ID):
-            chunk = ordered[start:start + BY_ID]
-            for record in self.gateway.all(model, formula=OR(*(EQ(RECORD_ID(), i) for i in chunk)), fields=fields):
-                found[record.record_id or ""] = record
-        return found
+        return {r.record_id or "": r for r in self.gateway.by_ids(model, sorted(ids), fields)}

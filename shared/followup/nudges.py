@@ -40,10 +40,10 @@ class Nudges:
         jobs = {structure: Job(f"relance-choix:{structure}:{max(n.suggested_at for n in group if n.suggested_at):%Y-%m-%d}",
                                f"Relance : {len(group)} élève(s) en attente d'un choix")
                 for structure, group in waiting.items()}
-        owned = [job.job.key for job in claim(self.gateway, list(jobs.values())) if job.owned]
-        if not owned:
+        claims = claim(self.gateway, list(jobs.values()))
+        chosen = {structure for structure, claimed in zip(jobs, claims) if claimed.owned}
+        if not chosen:
             return 0
-        chosen = {structure for structure, job in jobs.items() if job.key in owned}
         known = structures(chosen)
         sent = 0
         for structure_id in sorted(chosen):

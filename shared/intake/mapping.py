@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from schemas.forms import FormSpec
 from schemas.records import AirtableRecord, CheckIn, Need, Structure, Volunteer
-from schemas.typeform import Answer, FormResponse
+from schemas.typeform import FormResponse
 from shared import geo
 from shared.errors import BinomeError
 

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from pyairtable.formulas import EQ, OR, RECORD_ID, Field
+from pyairtable.formulas import EQ, Field
 
 from schemas import options as opt
 from schemas.records import Need, Pair, Structure, Volunteer
@@ -126,9 +126,7 @@ class ChoiceService:
             raise LinkRefused("Ce lien renvoie à une fiche qui n'existe plus.") from None
 
     def _pairs(self, ids: list[str]) -> list[Pair]:
-        if not ids:
-            return []
-        return self.gateway.all(Pair, formula=OR(*(EQ(RECORD_ID(), i) for i in ids)))
+        return self.gateway.by_ids(Pair, ids)
 
     def _live(self, need: Need) -> list[Pair]:
         return [p for p in self._pairs(list(need.pair)) if p.status in LIVE]
@@ -145,7 +143,7 @@ class ChoiceService:
 
     def _remaining(self, need: Need, taken: Volunteer, structure: Structure) -> list[dict[str, Any]]:
         others = [v for v in need.suggested_mentors if v != taken.record_id]
-        volunteers = self.gateway.all(Volunteer, formula=OR(*(EQ(RECORD_ID(), v) for v in others))) if others else []
+        volunteers = self.gateway.by_ids(Volunteer, others)
         return [{"first_name": v.first_name, "link": self.links.url(
             "choose_mentor", CHOICE, {"n": need.record_id, "v": v.record_id, "s": structure.record_id})}
             for v in volunteers]

@@ -272,12 +272,11 @@ def compute(pool: Pool, k: int = K, overbooking: float = OVERBOOKING, capacity_a
         found = sticky(found, listed(pool, current, k))
     chosen = share_out(pool, found, k, overbooking) if capacity_aware else independent(found, k)
     result = Result()
-    scores = {(n, int(v)): float(s) for n in range(len(pupils)) for v, s in zip(found.candidates[n], found.scores[n])
-              if v >= 0}
     for n, pupil in enumerate(pupils):
         picked = [int(v) for v in chosen[n] if v >= 0]
         if picked:
-            result.suggestions[pupil.id] = [explain(pool, pupil, pool.mentors[v], scores[(n, v)], today) for v in picked]
+            scores = dict(zip(found.candidates[n].tolist(), found.scores[n].tolist()))  # this need's candidates
+            result.suggestions[pupil.id] = [explain(pool, pupil, pool.mentors[v], scores[v], today) for v in picked]
     empty = np.array([n for n, p in enumerate(pupils) if p.id not in result.suggestions], np.int64)
     result.no_fit.update(no_fit_reasons(pool, empty))
     return result

@@ -22,8 +22,6 @@ from typing import Any, Callable
 import numpy as np
 
 from schemas import options as opt
-from pyairtable.formulas import EQ, OR, RECORD_ID
-
 from schemas.records import Need, Pair, Structure
 from shared.airtable import AirtableGateway
 from shared.airtable.diff import update_of
@@ -90,7 +88,7 @@ class SuggestionService:
         need = self.gateway.get(Need, need_id)  # the need and its binômes as they are now
         snap.needs[need_id] = need
         if need.pair:
-            snap.refresh_pairs(self.gateway.all(Pair, formula=OR(*(EQ(RECORD_ID(), i) for i in need.pair))))
+            snap.refresh_pairs(self.gateway.by_ids(Pair, need.pair))
         if need.structure and need.structure[0] not in snap.structures:
             snap.structures[need.structure[0]] = self.gateway.get(Structure, need.structure[0])
         return self._suggest(snap, [n for n in snap.waiting_needs() if n.record_id == need_id], capacity_aware=False)

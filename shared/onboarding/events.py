@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pyairtable.formulas import OR, RECORD_ID
 
 from schemas import options as opt
 from schemas.records import Structure, Volunteer
@@ -81,13 +80,11 @@ class EventsService:
         updates, waiting = [], 0
         for table, model in MODELS.items():
             wanted = sorted(rid for t, rid in by_record if t == table)
-            for start in range(0, len(wanted), IDS_PER_QUERY):
-                chunk = wanted[start:start + IDS_PER_QUERY]
-                for person in self.gateway.all(model, formula=OR(*(RECORD_ID().eq(rid) for rid in chunk))):
-                    update, unrecorded = self._person_after(person, by_record[(table, person.record_id or "")])
-                    waiting += unrecorded
-                    if update is not None:
-                        updates.append(update)
+            for person in self.gateway.by_ids(model, wanted, per_request=IDS_PER_QUERY):
+                update, unrecorded = self._person_after(person, by_record[(table, person.record_id or "")])
+                waiting += unrecorded
+                if update is not None:
+                    updates.append(update)
         for model in MODELS.values():
             self.gateway.update([u for u in updates if isinstance(u, model)])
         return len(updates), waiting

@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from pyairtable.formulas import EQ, OR, RECORD_ID, Field, Formula
+from pyairtable.formulas import EQ, OR, Field, Formula
 
 from schemas import options as opt
 from schemas.records import Need, Structure, Volunteer
@@ -193,7 +193,7 @@ class OnboardingService:
     def _needs_of(self, structure: Structure) -> list[Need]:
         if not structure.needs:
             return []
-        return self.gateway.all(Need, formula=OR(*(RECORD_ID().eq(rid) for rid in structure.needs)))
+        return self.gateway.by_ids(Need, structure.needs)
 
     # --- the document to sign -------------------------------------------------------------------
 
