@@ -9,21 +9,13 @@ import datetime as dt
 import random
 import time
 
-from emulators.server import quiet_request_logs
-from local.emulator import EmulatorControl
-from local.stack import LocalStack
+from bench.stack import limit_lifted, provisioned, seeding_gateway
 from schemas import options as opt
 from schemas.records import CheckIn, Need, Pair, Structure, Volunteer
 from shared import bootstrap
 from shared.airtable import AirtableGateway
-from shared.airtable.pacer import AIRTABLE_REQUESTS_PER_SECOND, RequestPacer
 from shared.clock import PARIS
-from shared.followup.checkins import CheckIns
 from shared.followup.daily import DailyFollowUp
-from shared.followup.lifecycle import Lifecycle
-from shared.followup.nudges import Nudges
-from shared.provision import provision
-from shared.settings import isolated_settings
 
 PAIRS, STRUCTURES = 2_000, 200
 TODAY = dt.date(2021, 2, 1)
@@ -53,22 +45,14 @@ def seed(gateway: AirtableGateway, rng: random.Random) -> None:
 
 def daily(day: dt.date) -> DailyFollowUp:
     moment = dt.datetime.combine(day, dt.time(7), PARIS)
-    gateway, alerts = bootstrap.gateway(), bootstrap.alerts()
-    return DailyFollowUp(gateway, Lifecycle(gateway, alerts),
-                         CheckIns(gateway, bootstrap.mailer(), alerts, bootstrap.get_settings(), clock=lambda: moment),
-                         Nudges(gateway, bootstrap.mailer(), clock=lambda: moment))
+    return DailyFollowUp.build(bootstrap.gateway(), bootstrap.mailer(), bootstrap.alerts(), bootstrap.get_settings(),
+                               clock=lambda: moment)
 
 
 def main() -> None:
-    quiet_request_logs()
-    with LocalStack(isolated_settings(), time_scale=1e-3) as stack:
-        settings, control = stack.settings, EmulatorControl(stack.emulators.url)
-        control.ensure_base(settings.AIRTABLE_BASE_ID)
-        control.call("POST", "/config", json={"sendgrid_event_url": None, "docusign_connect_url": None})
-        provision(bootstrap.gateway())
-        control.airtable_config(rate_limit=None)
-        seed(AirtableGateway(settings, pacer=RequestPacer(limit=10_000)), random.Random(7))
-        control.airtable_config(rate_limit=AIRTABLE_REQUESTS_PER_SECOND)
+    with provisioned() as (stack, control):
+        with limit_lifted(control):
+            seed(seeding_gateway(stack), random.Random(7))
         gateway = bootstrap.gateway()
         print(f"follow_up's binômes part against the local stack (Airtable limit on), {PAIRS:,} live binômes:")
         for label, day in (("a day's run", TODAY), ("the same day again", TODAY),

@@ -14,7 +14,6 @@ import os
 import time
 from typing import Any
 
-import requests
 
 from emulators.server import quiet_request_logs
 from local.campaign import Campaign

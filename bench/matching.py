@@ -218,8 +218,9 @@ def scale(name: str) -> None:
     newcomers = synthetic.pupils(20)
     one_need = [timed(lambda p=p: engine.search(pool.with_needs([p])))[1] for p in newcomers]
     newcomer = [replace(m, id=f"new{n}") for n, m in enumerate(synthetic.mentors(20))]
-    one_mentor = [timed(lambda m=m: engine.entering(pool, found, [m]))[1] for m in newcomer]
-    entered = [len(engine.entering(pool, found, [m])) for m in newcomer]
+    runs = [timed(lambda m=m: engine.entering(pool, found, [m])) for m in newcomer]
+    one_mentor = [seconds for _, seconds in runs]
+    entered = [len(lists) for lists, _ in runs]
     print(f"  incremental: one new need {np.median(one_need) * 1e3:.1f} ms (median of 20); one new volunteer "
           f"{np.median(one_mentor) * 1e3:.0f} ms to find the lists it enters (median {np.median(entered):.0f} needs)")
 

@@ -13,25 +13,19 @@ written into the base:
 from __future__ import annotations
 
 import datetime as dt
-import os
 import statistics
 import time
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Callable
 
-from emulators.server import quiet_request_logs
 from bench.matching_data import Synthetic
-from local.emulator import EmulatorControl
-from local.stack import LocalStack
+from bench.stack import limit_lifted, provisioned, seeding_gateway
 from schemas import options as opt
 from schemas.records import Need, Structure, Volunteer
 from shared import bootstrap, geo
 from shared.airtable import AirtableGateway
-from shared.airtable.pacer import AIRTABLE_REQUESTS_PER_SECOND, RequestPacer
 from shared.matching.model import DISTANCE_BANDS, Mentor, Place, Pupil
 from shared.matching.suggestions import SuggestReport, SuggestionService
-from shared.provision import provision
-from shared.settings import isolated_settings
 
 VOLUNTEERS, NEEDS = 2_000, 1_000
 TRIALS = 20
@@ -110,18 +104,12 @@ def one_need_latency(writer: Writer, synthetic: Synthetic, service: SuggestionSe
 
 
 def main() -> None:
-    quiet_request_logs()
-    with LocalStack(isolated_settings(), time_scale=1e-3) as stack:
-        settings, control = stack.settings, EmulatorControl(stack.emulators.url)
-        control.ensure_base(settings.AIRTABLE_BASE_ID)
-        control.call("POST", "/config", json={"sendgrid_event_url": None, "docusign_connect_url": None})
-        provision(bootstrap.gateway())
+    with provisioned() as (stack, control):
         synthetic = Synthetic(seed=2021)
-        control.airtable_config(rate_limit=None)
-        writer = Writer(synthetic, AirtableGateway(settings, pacer=RequestPacer(limit=10_000)))
-        volunteers = writer.volunteers(synthetic.mentors(VOLUNTEERS))
-        writer.needs(synthetic.pupils(NEEDS))
-        control.airtable_config(rate_limit=AIRTABLE_REQUESTS_PER_SECOND)
+        with limit_lifted(control):
+            writer = Writer(synthetic, seeding_gateway(stack))
+            volunteers = writer.volunteers(synthetic.mentors(VOLUNTEERS))
+            writer.needs(synthetic.pupils(NEEDS))
         gateway = bootstrap.gateway()
         service = SuggestionService(gateway, bootstrap.mailer(), bootstrap.links(), clock=lambda: NOW)
         print(f"suggest_mentors against the local stack (Airtable limit on), {VOLUNTEERS:,} signed volunteers × "
@@ -129,9 +117,8 @@ def main() -> None:
         report, cost = measured(gateway, service.suggest_all)
         print(f"  every waiting need: {cost}; {report.line()}", flush=True)
         before = {n.record_id: (n.suggested_mentors, n.explanations) for n in gateway.all(Need)}
-        control.airtable_config(rate_limit=None)
-        a_day(synthetic, writer, gateway, volunteers)
-        control.airtable_config(rate_limit=AIRTABLE_REQUESTS_PER_SECOND)
+        with limit_lifted(control):
+            a_day(synthetic, writer, gateway, volunteers)
         service.clock = lambda: NOW + dt.timedelta(days=1)
         report, cost = measured(gateway, service.suggest_all)
         rewritten = sum(1 for n in gateway.all(Need) if n.record_id in before

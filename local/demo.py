@@ -217,7 +217,7 @@ def matching_lines(first: dict[str, Any]) -> list[str]:
     statuses = collections.Counter(n.status for n in needs)
     active = pairs.get(opt.PairStatus.ACTIVE.value, 0)
     lines = [f"- Besoins des élèves : {len(needs)} ; " + ", ".join(f"{s} {n}" for s, n in statuses.most_common()),
-             f"- Binômes : " + ", ".join(f"{s} {n}" for s, n in pairs.most_common())
+             "- Binômes : " + ", ".join(f"{s} {n}" for s, n in pairs.most_common())
              + f" ; couverture {active / max(len(needs), 1):.0%} des besoins par un binôme actif",
              "- Sans solution, la contrainte qui ne laisse personne : "
              + (", ".join(f"{r} {n}" for r, n in sorted(first["sans_solution"].items(), key=lambda r: -r[1]))

@@ -150,7 +150,7 @@ def test_long_formula_goes_through_list_records_post(people):
 
 
 def test_return_fields_by_field_id(people):
-    record = people.create({"Name": "Id"})
+    people.create({"Name": "Id"})
     name_id = people.schema().field("Name").id
     assert people.all(use_field_ids=True)[0]["fields"] == {name_id: "Id"}
     assert people.create({name_id: "By id"})["fields"] == {"Name": "By id"}

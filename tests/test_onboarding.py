@@ -9,7 +9,6 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 from schemas import options as opt

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-import requests
 
 from schemas.base import BASE
 from commands import provision as command
