@@ -145,6 +145,14 @@ def email_fields() -> tuple[FieldSpec, ...]:
     )
 
 
+def privacy_fields(warned: str, anonymised: str) -> tuple[FieldSpec, ...]:
+    """Where a person stands with the retention of their data (see `shared.privacy`)."""
+    return (
+        datetime("retention_warned_at", warned),
+        datetime("anonymised_at", anonymised),
+    )
+
+
 def envelope_fields(status: str, prepared: str, sent: str, reminded: str, signed: str,
                     attempts: str) -> tuple[FieldSpec, ...]:
     """The document a person signs online (agreement or charter), and where it stands."""
@@ -187,6 +195,10 @@ VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
     datetime("antenna_since", "Antenne depuis le"),
     date("first_contact_on", "Premier contact le"),
     checkbox("consent", "Consentement"),
+    datetime("consent_at", "Consentement le"),
+    text("consent_version", "Version du consentement",
+         "La version du texte accepté (schemas/consent.py) : elle change avec le texte."),
+    *privacy_fields("Prévenu·e de l'anonymisation le", "Anonymisé·e le"),
     text("typeform_token", "Réponse Typeform", "La dernière réponse reçue de cette personne."),
     text("first_token", "Première réponse", "La réponse qui a créé la fiche."),
     datetime("registered_at", "Inscrit le"),
@@ -212,6 +224,7 @@ STRUCTURES = TableSpec("structures", "Structures", (
     datetime("registered_at", "Inscrite le"),
     datetime("last_response_at", "Dernière réponse le"),
     long_text("duplicate_of", "Doublon probable"),
+    *privacy_fields("Prévenue de l'anonymisation le", "Anonymisée le"),
     inverse("needs", "Besoins", of=("needs", "structure")),
     inverse("pairs", "Binômes", of=("pairs", "structure")),
 ), "Collèges, lycées et associations qui accueillent des élèves (clé : Email).")

@@ -101,6 +101,10 @@ class Volunteer(AirtableRecord):
     antenna_since: dt.datetime | None = None
     first_contact_on: dt.date | None = None
     consent: bool = False
+    consent_at: dt.datetime | None = None
+    consent_version: str = ""
+    retention_warned_at: dt.datetime | None = None
+    anonymised_at: dt.datetime | None = None
     typeform_token: str = ""
     first_token: str = ""
     registered_at: dt.datetime | None = None
@@ -141,6 +145,8 @@ class Structure(AirtableRecord):
     registered_at: dt.datetime | None = None
     last_response_at: dt.datetime | None = None
     duplicate_of: str = ""
+    retention_warned_at: dt.datetime | None = None
+    anonymised_at: dt.datetime | None = None
     needs: list[RecordId] = []
     pairs: list[RecordId] = []
 

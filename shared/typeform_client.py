@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import requests
 
@@ -12,6 +12,7 @@ from shared.settings import Settings
 
 TIMEOUT = (5, 30)
 PAGE_SIZE = 1000  # the Responses API maximum
+MAX_IDS = 1000  # response ids in one `included_response_ids`
 
 
 class TypeformError(BinomeError):
@@ -51,9 +52,15 @@ class TypeformClient:
             "url": url, "enabled": True, "secret": secret, "verify_ssl": verify_ssl,
             "event_types": {"form_response": True}}))
 
-    def responses(self, form_id: str, since: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
-        """Every completed response since `since`, newest first, page after page."""
+    def responses(self, form_id: str, since: dt.datetime | None = None, query: str | None = None,
+                  ids: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+        """Every completed response since `since` (that mentions `query`, among `ids`), newest
+        first, page after page."""
         params: dict[str, Any] = {"page_size": PAGE_SIZE, "completed": "true"}
+        if query:
+            params["query"] = query
+        if ids:
+            params["included_response_ids"] = ",".join(ids)
         if since is not None:
             params["since"] = since.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         while True:
@@ -65,6 +72,16 @@ class TypeformClient:
             if len(items) < PAGE_SIZE:
                 return
             params["before"] = items[-1]["token"]
+
+
+    def delete_responses(self, form_id: str, ids: Sequence[str]) -> None:
+        """Delete these responses of the form (Typeform ignores ids it does not hold)."""
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), MAX_IDS):
+            chunk = ",".join(wanted[start:start + MAX_IDS])
+            response = self._call("DELETE", f"/forms/{form_id}/responses", params={"included_response_ids": chunk})
+            if response.status_code == 404:
+                raise TypeformError(f"Formulaire {form_id} introuvable")
 
 
 def _object(response: requests.Response) -> dict[str, Any]:

@@ -7,6 +7,11 @@ timestamps), stored for the Responses API and delivered to the form's webhooks, 
 every 2–3 minutes for up to 10 hours after 429/408/503/423, backoff of 5, 10, 20, 60, 120 minutes
 after other failures, and the webhook disabled at once on 404 or 410.
 
+The Responses API filters by `query` (a string searched, case-insensitively, in every answer and
+hidden field) and by `included_response_ids`, and deletes responses with
+`DELETE /forms/<form_id>/responses?included_response_ids=a,b` (up to 1000 ids; 200 with an empty
+body; ids it does not hold are ignored): what a right-to-erasure request needs.
+
 The Responses API can lag behind the webhook: a response is listed only `responses_lag` seconds
 after it arrived. Typeform does not say by how much; the stand-in takes a minute (compressed like
 its other delays) rather than none, the stricter choice, so `reconcile` is tested against it.
@@ -48,6 +53,7 @@ SLOW_DOWN_INTERVAL = 150  # seconds: "every 2-3 minutes"
 SLOW_DOWN_WINDOW = 10 * 3600
 BACKOFF = [5 * 60, 10 * 60, 20 * 60, 60 * 60, 120 * 60]
 RESPONSES_LAG = 60  # nominal seconds before a response shows in the Responses API
+MAX_IDS = 1000  # response ids in one `included_response_ids`
 
 
 def random_id(length: int) -> str:
@@ -264,6 +270,11 @@ class TypeformState:
             items = [i for i in items if position[i["token"]] < position[args["before"]]]
         if args.get("after") in position:
             items = [i for i in items if position[i["token"]] > position[args["after"]]]
+        wanted = response_ids(args)
+        if wanted:
+            items = [i for i in items if i["token"] in wanted]
+        if args.get("query"):
+            items = [i for i in items if mentions(i, args["query"])]
         since, until = parse_moment(args.get("since")), parse_moment(args.get("until"))
         items = [i for i in items if (since is None or i["submitted_at"] >= since)
                  and (until is None or i["submitted_at"] <= until)]
@@ -271,6 +282,35 @@ class TypeformState:
             items.reverse()
         total = len(items)
         return {"total_items": total, "page_count": max(1, -(-total // page_size)), "items": items[:page_size]}
+
+
+    def delete_responses(self, form_id: str, ids: set[str]) -> None:
+        """Delete these responses of the form, listed yet or not (others' ids are ignored)."""
+        with self.lock:
+            kept = [item for item in self.responses[form_id] if item["token"] not in ids]
+            for item in self.responses[form_id]:
+                if item["token"] in ids:
+                    self.visible_at.pop(item["token"], None)
+                    self.documents.delete("typeform_responses", item["token"])
+            self.responses[form_id] = kept
+
+
+def response_ids(args: dict[str, str]) -> set[str]:
+    ids = {i.strip() for i in args.get("included_response_ids", "").split(",") if i.strip()}
+    if len(ids) > MAX_IDS:
+        raise SubmissionError(f"included_response_ids takes at most {MAX_IDS} ids")
+    return ids
+
+
+def mentions(item: dict[str, Any], query: str) -> bool:
+    """Whether `query` appears in one of the response's answers or hidden fields."""
+    needle = query.lower()
+    values: list[Any] = list(item.get("hidden", {}).values())
+    for answer in item.get("answers", []):
+        value = answer.get(answer.get("type", ""))
+        values.extend(value.get("labels", []) + [value.get("label"), value.get("other")]
+                      if isinstance(value, dict) else [value])
+    return any(needle in str(v).lower() for v in values if v is not None)
 
 
 def parse_moment(value: str | None) -> str | None:
@@ -449,6 +489,20 @@ def typeform_blueprint(state: TypeformState, faults: FaultBoard) -> Blueprint:
             state.delete_webhook(form_id, tag)
             return Response(status=204)
         return json_response(public_webhook(hooks[tag]))
+
+    @bp.delete("/forms/<form_id>/responses")
+    def delete_responses(form_id: str) -> Response:
+        form = form_or_404(form_id)
+        if isinstance(form, Response):
+            return form
+        try:
+            ids = response_ids(request.args.to_dict())
+        except SubmissionError as exc:
+            return typeform_error("VALIDATION_ERROR", str(exc), 400)
+        if not ids:
+            return typeform_error("VALIDATION_ERROR", "included_response_ids is required", 400)
+        state.delete_responses(form_id, ids)
+        return Response(status=200)
 
     @bp.get("/forms/<form_id>/responses")
     def responses(form_id: str) -> Response:

@@ -1,6 +1,7 @@
 """The volunteer sign-up form and where its answers go in `Bénévoles`."""
 
 from schemas import options as opt
+from schemas.consent import CONSENT_TEXT
 from schemas.forms.common import choice, question
 
 FORM = {
@@ -24,7 +25,7 @@ FORM = {
         question("association", "Êtes-vous membre d'une association ? Laquelle ?", "short_text", required=False),
         question("constraints", "Des contraintes à nous signaler ?", "long_text", required=False),
         question("motivation", "Qu'est-ce qui vous donne envie d'accompagner un élève ?", "long_text"),
-        question("consent", "J'accepte que mes données servent à organiser l'accompagnement", "legal"),
+        question("consent", CONSENT_TEXT, "legal"),
     ],
 }
 

@@ -18,6 +18,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import ValidationError
 
+from schemas.consent import CONSENT_VERSION
 from schemas.forms import FormSpec
 from schemas.records import AirtableRecord, CheckIn, Need, Structure, Volunteer
 from schemas.typeform import FormResponse
@@ -167,6 +168,11 @@ def map_volunteer(response: FormResponse, spec: FormSpec) -> Mapped:
     notes: list[str] = []
     attributes = with_commune(read_fields(answers_by_ref(response), spec.mapping["record"], spec, notes))
     attributes["full_name"] = f"{attributes.get('first_name', '')} {attributes.get('last_name', '')}".strip()
+    if attributes.get("consent"):
+        # When the answer was given (not when it reached us) and to which wording: a re-sign-up
+        # renews both, in the same write as the other answers.
+        attributes["consent_at"] = response.submitted_at
+        attributes["consent_version"] = CONSENT_VERSION
     return Mapped(build(Volunteer, attributes), notes)
 
 
