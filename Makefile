@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser
+.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser retention export erase
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,18 @@ assign: $(STAMP)
 
 publish: $(STAMP)
 	$(PY) -m commands.assign publish
+
+# Personal data: the retention run by hand; one address's data exported (JSON) or erased.
+retention: $(STAMP)
+	$(PY) -m commands.retention
+
+# make export EMAIL=someone@example.org > export.json
+export: $(STAMP)
+	@$(PY) -m commands.export $(EMAIL)
+
+# make erase EMAIL=someone@example.org
+erase: $(STAMP)
+	$(PY) -m commands.erase $(EMAIL)
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -9,12 +9,13 @@ from functions.docusign_connect import docusign_connect
 from functions.first_contact import first_contact
 from functions.follow_up import follow_up
 from functions.reconcile import reconcile
+from functions.retention import retention
 from functions.sendgrid_events import sendgrid_events
 from functions.suggest_mentors import suggest_mentors
 from functions.typeform_webhook import typeform_webhook
 
 ENTRY_POINTS: tuple[str, ...] = ("typeform_webhook", "reconcile", "docusign_connect", "sendgrid_events",
-                                  "suggest_mentors", "choose_mentor", "follow_up", "first_contact")
+                                  "suggest_mentors", "choose_mentor", "follow_up", "first_contact", "retention")
 
 __all__ = ["ENTRY_POINTS", "choose_mentor", "docusign_connect", "first_contact", "follow_up", "reconcile",
-           "sendgrid_events", "suggest_mentors", "typeform_webhook"]
+           "retention", "sendgrid_events", "suggest_mentors", "typeform_webhook"]

@@ -26,6 +26,10 @@ from shared.followup.daily import DailyFollowUp
 from shared.matching.proposals import Proposals
 from shared.matching.suggestions import SuggestionService
 from shared.onboarding.service import OnboardingService
+from shared.privacy.erasure import Eraser
+from shared.privacy.local_files import VAR
+from shared.privacy.service import RetentionJob
+from shared.typeform_client import TypeformClient
 from shared.settings import Settings, get_settings, use_settings
 
 
@@ -106,8 +110,25 @@ def follow_up() -> DailyFollowUp:
     return DailyFollowUp.build(gateway(), mailer(), alerts(), get_settings())
 
 
+@functools.lru_cache(maxsize=1)
+def typeform() -> TypeformClient:
+    return TypeformClient(get_settings())
+
+
+@functools.lru_cache(maxsize=1)
+def eraser() -> Eraser:
+    settings = get_settings()
+    # Locally, binome also writes files under var/ (the demo's report); deployed, it writes none.
+    return Eraser(gateway(), typeform(), settings, local_folder=VAR if settings.is_local else None)
+
+
+@functools.lru_cache(maxsize=1)
+def retention() -> RetentionJob:
+    return RetentionJob(gateway(), mailer(), eraser(), get_settings())
+
+
 SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact,
-            suggestions, choices, proposals, follow_up)
+            suggestions, choices, proposals, follow_up, typeform, eraser, retention)
 
 
 def configure(settings: Settings | None) -> Settings | None:

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     TYPEFORM_FORM_CHECKIN: str = "suivis"
     # Seconds the Responses API may lag behind the webhook; `reconcile` lists again that far back.
     BINOME_TYPEFORM_LAG: float = Field(600.0, ge=0)
+    # Months of inactivity after which a person's data is anonymised (warned a month before).
+    BINOME_RETENTION_MONTHS: int = Field(24, ge=2)
 
     SENDGRID_API_KEY: str = "SG.local-development-key"
     SENDGRID_HOST: str = ""

@@ -57,6 +57,10 @@ CONTEXTS.update({
                  "due": "16/11/2020", "started": "02/11/2020"},
     "choice_nudge": {"structure": COLLEGE, "needs": [{"reference": "JM-a1b2c3-1", "since": "02/11/2020"}]},
 })
+CONTEXTS.update({
+    "retention_warning": {"person_name": "Léa", "kind": "volunteers", "deadline": "02/11/2022",
+                          "last_activity": "02/11/2020", "link": "https://form.typeform.com/to/benevoles"},
+})
 FRENCH_WORDS = {"vous", "votre", "les", "des", "est", "une", "cette", "dans", "pour", "question", "bénévole", "contact"}
 
 
