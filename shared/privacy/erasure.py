@@ -81,19 +81,22 @@ class Eraser:
         return self.erase(snapshot, people_with(snapshot, email), search_typeform=True,
                           event="Données effacées à la demande de la personne")
 
-    def erase(self, snapshot: Snapshot, people: Sequence[Person], search_typeform: bool, event: str) -> ErasureReport:
-        """Erase these people; `search_typeform` also looks their address up in every form's responses."""
+    def erase(self, snapshot: Snapshot, people: Sequence[Person], search_typeform: bool, event: str,
+              now: dt.datetime | None = None) -> ErasureReport:
+        """Erase these people; `search_typeform` also looks their address up in every form's responses.
+        `now` is the moment recorded (a scheduled run's own clock)."""
+        now = now or self.clock()
         footprints = [footprint(snapshot, person) for person in people]
         report = ErasureReport(people=[p.record_id or "sans fiche" for p in people])
         report.envelopes = [p.record.envelope_id for p in people if p.record is not None and p.record.envelope_id]
         report.responses_deleted = self._delete_responses(footprints, search_typeform)
-        plan = scrub_plan(snapshot, footprints, self.clock())
+        plan = scrub_plan(snapshot, footprints, now)
         for table_key in sorted(plan.updates, key=lambda key: key in PEOPLE_TABLES):
             self.gateway.update(plan.updates[table_key])
             report.changed[base.table_label(table_key)] = len(plan.updates[table_key])
         if self.local_folder is not None:
             report.files = scrub_files(self.local_folder, people)
-        self.gateway.upsert([self._entry(f, event, report) for f in footprints], key="external_ref")
+        self.gateway.upsert([self._entry(f, event, report, now) for f in footprints], key="external_ref")
         return report
 
     def _delete_responses(self, footprints: Sequence[Footprint], search: bool) -> int:
@@ -117,7 +120,7 @@ class Eraser:
                 deleted += len(ids)
         return deleted
 
-    def _entry(self, found: Footprint, event: str, report: ErasureReport) -> JournalEntry:
+    def _entry(self, found: Footprint, event: str, report: ErasureReport, now: dt.datetime) -> JournalEntry:
         """The trace of an erasure: the record id, or a keyed hash of an address with no record,
         so a second request for the same address lands on the same entry; never the address."""
         person = found.person
@@ -128,5 +131,5 @@ class Eraser:
                   f"{report.responses_deleted} réponse(s) Typeform supprimée(s) pour cette demande.")
         return JournalEntry(external_ref=f"{ERASURE_TYPE}:{reference}", source=opt.JournalSource.BINOME,
                             type=ERASURE_TYPE, status=opt.JournalStatus.DONE, event=event, detail=detail,
-                            received_at=self.clock())
+                            received_at=now)
 

@@ -55,7 +55,9 @@ def scrub_text(text: str, found: re.Pattern[str] | None, label: str) -> str:
     if found is None or not text:
         return text
     scrubbed = found.sub(label, text)
-    return "" if scrubbed.strip() == label else scrubbed  # the field held only the identifier
+    if scrubbed != text and scrubbed.strip() == label:
+        return ""  # the field held only the identifier (another record's email column, say)
+    return scrubbed
 
 
 @dataclass

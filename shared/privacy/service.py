@@ -68,7 +68,7 @@ class RetentionJob:
         warned = self._warn(plan.warn, now, report)
         self._record_warnings(warned, plan.void_warnings)
         if plan.anonymise:
-            self._anonymise(plan)
+            self._anonymise(plan, now)
             report.anonymised = len(plan.anonymise)
         if report.did_something:
             Journal(self.gateway).record(f"{REPORT_TYPE}:{now.isoformat()}", opt.JournalSource.SCHEDULER, REPORT_TYPE,
@@ -82,8 +82,9 @@ class RetentionJob:
         """Send each due warning once; when each person was warned, by record id."""
         jobs = [Job(f"{WARNING_PREFIX}{s.person.record_id}:{s.deadline:%Y-%m-%d}",
                     f"Avertissement avant anonymisation ({s.person.record_id})") for s in due]
+        # Read before claiming: a claim writes its entry « Traité », over a failed send's « Erreur ».
+        statuses = Journal(self.gateway).statuses([job.key for job in jobs]) if jobs else {}
         claims = claim(self.gateway, jobs)
-        statuses = Journal(self.gateway).statuses([c.job.key for c in claims if not c.owned])
         warned: dict[str, dt.datetime] = {}
         for standing, claimed in zip(due, claims):
             record_id = standing.person.record_id or ""
@@ -138,12 +139,13 @@ class RetentionJob:
 
     # --- anonymisation ------------------------------------------------------------------------
 
-    def _anonymise(self, plan: RetentionPlan) -> None:
+    def _anonymise(self, plan: RetentionPlan, now: dt.datetime) -> None:
         snapshot = read_snapshot(self.gateway)  # every table: the people's names may be anywhere
         due = {s.person.record_id for s in plan.anonymise}
         records: list[Volunteer | Structure] = [*snapshot.volunteers, *snapshot.structures]
         people = [Person(r.email.strip().lower(), r) for r in records if r.record_id in due and r.anonymised_at is None]
-        self.eraser.erase(snapshot, people, search_typeform=False, event="Données anonymisées après inactivité")
+        self.eraser.erase(snapshot, people, search_typeform=False, event="Données anonymisées après inactivité",
+                          now=now)
 
 
 def first_name(person: Volunteer | Structure) -> str:
