@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
@@ -26,7 +27,7 @@ from schemas import options as opt
 from schemas.records import JournalEntry
 from shared.airtable import AirtableGateway
 from shared.clock import now as utcnow
-from shared.privacy.footprint import Footprint, Person, footprint, people_with
+from shared.privacy.footprint import Footprint, Person, footprint, pattern, people_with
 from shared.privacy.local_files import scrub_files
 from shared.privacy.scrub import scrub_plan
 from shared.privacy.snapshot import Snapshot, read_snapshot
@@ -105,11 +106,18 @@ class Eraser:
         records = [f.person.record for f in footprints if f.person.record is not None]
         own_form = {"volunteer": [r for r in records if r.table_key == "volunteers"],
                     "structure": [r for r in records if r.table_key == "structures"]}
-        known = sorted({token for f in footprints for token in f.tokens()})
+        own = {token for f in footprints for token in f.tokens()}
+        naming = [(f.related_tokens(), pattern(f.person.names())) for f in footprints]
+        known = sorted(own | {token for tokens, _ in naming for token in tokens})
         deleted = 0
         for kind, form_id in self.settings.form_ids.items():
-            ids = {r["token"] for start in range(0, len(known), IDS_PER_LISTING)
-                   for r in self.typeform.responses(form_id, ids=known[start:start + IDS_PER_LISTING])}
+            listed = [r for start in range(0, len(known), IDS_PER_LISTING)
+                      for r in self.typeform.responses(form_id, ids=known[start:start + IDS_PER_LISTING])]
+            # The other side's answers stay at Typeform unless they name the person (the base keeps
+            # its own copy, scrubbed).
+            ids = {r["token"] for r in listed if r["token"] in own or any(
+                r["token"] in tokens and names is not None and names.search(json.dumps(r, ensure_ascii=False))
+                for tokens, names in naming)}
             if search:
                 ids |= {r["token"] for f in footprints if f.person.email
                         for r in self.typeform.responses(form_id, query=f.person.email)}

@@ -92,6 +92,12 @@ class Footprint:
     needs: list[Need] = field(default_factory=list)
     antennas: list[Antenna] = field(default_factory=list)
     journal: list[JournalEntry] = field(default_factory=list)
+    # Entries of the other side's check-ins on their binômes, which may name them.
+    related_journal: list[JournalEntry] = field(default_factory=list)
+
+    def related_tokens(self) -> set[str]:
+        """The other side's check-ins on their binômes: kept, unless they name them."""
+        return {c.typeform_token for c in self.check_ins if c.record_id not in self.own_check_ins} - {""}
 
     def tokens(self) -> set[str]:
         """Their Typeform responses known to the base: sign-ups and the check-ins they wrote."""
@@ -130,4 +136,6 @@ def footprint(snapshot: Snapshot, person: Person) -> Footprint:
     mentions = pattern(person.identifiers() + ([record_id] if record_id else []))
     found.journal = [e for e in snapshot.journal if e.external_ref in known or (
         mentions is not None and any(mentions.search(text) for text in (e.event, e.detail, e.payload)))]
+    related, linked = found.related_tokens(), {e.record_id for e in found.journal}
+    found.related_journal = [e for e in snapshot.journal if e.external_ref in related and e.record_id not in linked]
     return found

@@ -134,3 +134,5 @@ def _erase_one(desired: _Desired, found: Footprint, now: dt.datetime) -> None:
     for entry in found.journal:
         desired.set(entry, payload="")
         desired.scrub(entry, ("event", "detail"), names, label)
+    for entry in found.related_journal:  # the other side's answer, kept for replay, without their names
+        desired.scrub(entry, ("event", "detail", "payload"), names, label)
