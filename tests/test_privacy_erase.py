@@ -30,6 +30,8 @@ def everything_she_did(live) -> tuple[Volunteer, Pair]:
     [volunteer] = live.gateway.all(Volunteer)
     [college] = live.gateway.create([Structure(name="Collège Jean-Moulin", email="cdi@college.fr",
                                                contact="Anne Dupont", postcode="69100")])
+    live.gateway.create([Volunteer(full_name="Paul Durand", email="paul@exemple.fr",  # typed by a coordinator
+                                   constraints=f"Vient avec Zéphyrine Quidam ({EMAIL}, {PHONE}).")])
     [need] = live.gateway.create([Need(reference="CJM-1", structure=[college.record_id], level="4e",
                                        explanations="1. Zéphyrine : même commune, Mathématiques.",
                                        suggested_mentors=[volunteer.record_id])])

@@ -135,6 +135,9 @@ def test_the_job_warns_once_then_anonymises_a_month_later_and_a_second_run_chang
     assert warning["recipients"] == ["zoe@exemple.fr"] and "31/03/2023" in warning["subject"]
     assert "formulaire" in warning["text"]
     assert live.gateway.get(Volunteer, lapsed.record_id).retention_warned_at == warn_day
+    live.gateway.update([Volunteer(record_id=lapsed.record_id, retention_warned_at=None)])  # as if its write was lost
+    assert job(live, warn_day).run().warned == 1 and len(warnings(live)) == 1  # the claim holds
+    assert live.gateway.get(Volunteer, lapsed.record_id).retention_warned_at == warn_day
 
     deadline = POLICY.deadline(SIGNED_UP)
     assert job(live, deadline - dt.timedelta(seconds=1)).run().anonymised == 0

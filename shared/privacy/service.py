@@ -89,7 +89,8 @@ class RetentionJob:
         for standing, claimed in zip(due, claims):
             record_id = standing.person.record_id or ""
             if not claimed.owned and statuses.get(claimed.job.key) != opt.JournalStatus.ERROR.value:
-                warned[record_id] = claimed.claimed_at or now  # sent by an earlier run that did not record it
+                # sent by an earlier run that did not record it (never later than this run's clock)
+                warned[record_id] = min(claimed.claimed_at or now, now)
             elif self._send(standing, claimed.job):
                 warned[record_id] = now
             else:
