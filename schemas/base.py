@@ -186,6 +186,9 @@ VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
     link("antenna", "Antenne", to="antennas", description="L'antenne qui prend contact après la signature."),
     datetime("antenna_since", "Antenne depuis le"),
     date("first_contact_on", "Premier contact le"),
+    long_text("waiting", "En attente",
+              "Signé·e depuis plus de 3 semaines et toujours sans binôme : depuis quand, et ce qui manque près de "
+              "chez lui ou elle (écrit chaque jour par le suivi)."),
     checkbox("consent", "Consentement"),
     text("typeform_token", "Réponse Typeform", "La dernière réponse reçue de cette personne."),
     text("first_token", "Première réponse", "La réponse qui a créé la fiche."),
