@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from typing import Iterator
 
@@ -101,3 +102,37 @@ def test_a_real_acknowledgement_renders_in_the_console(live, page: Page):
     expect(mail.get_by_text("Lyon (69003)")).to_be_visible()
     expect(mail.locator("ol > li")).to_have_count(3)
     expect(page.locator("pre").first).to_contain_text("Votre convention d'engagement")  # the text twin
+
+
+def loaded_width(image) -> int:
+    """The width the browser decoded the image at: 0 when it did not load."""
+    expect(image).to_be_visible()
+    image.evaluate("img => img.complete || new Promise(done => img.addEventListener('load', done, {once: true}))")
+    return int(image.evaluate("img => img.naturalWidth"))
+
+
+def test_the_weekly_digest_renders_with_its_chart_in_the_console_and_as_a_page(emulator, settings, page: Page,
+                                                                               tmp_path):
+    """Sent through SendGrid's client like any email, opened as a coordinator would; then the same
+    digest as the standalone page `make demo` writes."""
+    from shared.digest.weekly import digest_email, digest_page
+    from shared.mail.sendgrid import SendGridMailer
+    from tests.test_digest import sample_digest
+
+    digest = sample_digest()
+    SendGridMailer(settings).send(digest_email(digest, "coordination@example.org", "Coordination"))
+    page.goto(emulator.url + "/console/outbox")
+    page.get_by_role("link", name=re.compile("^Synthèse de la semaine")).click()
+    expect(page.get_by_text("evolution.png (image/png, dans le texte)")).to_be_visible()
+    mail = page.frame_locator("iframe")
+    expect(mail.get_by_role("heading", level=1)).to_have_text("Synthèse de la semaine")
+    chart = mail.get_by_role("img", name=re.compile("^Évolution du parcours : Inscrits 6"))
+    assert loaded_width(chart) == 600
+    expect(mail.get_by_text("Dan × CJM-1")).to_be_visible()
+    expect(page.locator("pre").first).to_contain_text("30/11 | 6 | 4 | 2 | 3 | 2 | 1")  # the text twin
+
+    report = tmp_path / "synthese.html"
+    report.write_text(digest_page(digest), encoding="utf-8")
+    page.goto(report.as_uri())
+    expect(page.get_by_role("heading", name="Structures qui ne répondent pas (1)")).to_be_visible()
+    assert loaded_width(page.get_by_role("img", name=re.compile("^Évolution du parcours"))) == 600

@@ -32,6 +32,8 @@ MAX_RECIPIENTS = 1000
 MAX_PERSONALIZATIONS = 1000
 MAX_CUSTOM_ARGS_BYTES = 10_000
 MAX_CATEGORIES = 10
+MAX_MESSAGE_BYTES = 30 * 1024 * 1024
+DISPOSITIONS = ("inline", "attachment")
 # SendGrid retries failed event posts for up to about 24 hours.
 EVENT_RETRY_DELAYS = [60, 300, 600, 1800, 3600, 7200, 14400, 28800, 43200]
 BATCH_WINDOW = 30  # nominal seconds SendGrid gathers events before posting them
@@ -218,6 +220,40 @@ def validate(body: dict[str, Any]) -> list[dict[str, Any]]:
                                   where))
     if sum(len(json.dumps(a)) for _, a in custom_args) > MAX_CUSTOM_ARGS_BYTES:
         problems.append(error("The custom_args must total less than 10,000 bytes.", "custom_args"))
+    problems += attachment_problems(body.get("attachments"))
+    return problems
+
+
+def attachment_problems(attachments: Any) -> list[dict[str, Any]]:
+    """SendGrid's rules for attachments: base64 content and a filename each; an inline one is shown
+    through its content_id, so it must have one."""
+    if attachments is None:
+        return []
+    if not isinstance(attachments, list):
+        return [error("Invalid type. Expected: array, given: something else.", "attachments")]
+    problems = []
+    size = 0
+    for i, attachment in enumerate(attachments):
+        where = f"attachments.{i}"
+        if not isinstance(attachment, dict):
+            problems.append(error("Invalid type. Expected: object.", where))
+            continue
+        try:
+            size += len(base64.b64decode(str(attachment.get("content") or ""), validate=True))
+        except ValueError:
+            problems.append(error("The attachment content must be base64 encoded.", f"{where}.content"))
+        if not attachment.get("content"):
+            problems.append(error("The attachment content is required.", f"{where}.content"))
+        if not attachment.get("filename"):
+            problems.append(error("The attachment filename is required.", f"{where}.filename"))
+        disposition = attachment.get("disposition", "attachment")
+        if disposition not in DISPOSITIONS:
+            problems.append(error("The disposition must be inline or attachment.", f"{where}.disposition"))
+        if disposition == "inline" and not attachment.get("content_id"):
+            problems.append(error("The content_id parameter is required if the disposition is set to inline.",
+                                  f"{where}.content_id"))
+    if size > MAX_MESSAGE_BYTES:
+        problems.append(error("The attachments exceed the maximum total message size of 30 MB.", "attachments"))
     return problems
 
 
@@ -244,4 +280,7 @@ def render(body: dict[str, Any], personalization: dict[str, Any], message_id: st
         "categories": body.get("categories") or [],
         "custom_args": {**(body.get("custom_args") or {}), **(personalization.get("custom_args") or {})},
         "send_at": personalization.get("send_at", body.get("send_at")),
+        "attachments": [{"filename": a["filename"], "type": a.get("type", "application/octet-stream"),
+                         "disposition": a.get("disposition", "attachment"), "content_id": a.get("content_id"),
+                         "content": a["content"]} for a in body.get("attachments") or []],
     }

@@ -1,7 +1,8 @@
 """The daily follow-up of binômes: hand edits of their status noticed, then check-ins, reminders
-and alerts, structures nudged to choose, and the volunteers left waiting noted. Reads the binômes,
-the needs, the check-ins and the signed volunteers in paged requests; the people to write to only
-when there is someone to write to, 100 a request."""
+and alerts, structures nudged to choose, the volunteers left waiting noted, and on the week's first
+run the coordinators' digests. Reads the binômes, the needs, the check-ins and the signed
+volunteers in paged requests; the people to write to only when there is someone to write to, 100 a
+request."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from schemas.records import AirtableRecord, CheckIn, Need, Pair, Structure, Volu
 from shared.airtable import AirtableGateway
 from shared.alerts import Alerts
 from shared.clock import now as utcnow
+from shared.digest.weekly import WeeklyDigests
 from shared.followup.checkins import CheckInReport, CheckIns, People
 from shared.followup.lifecycle import EditReport, Lifecycle
 from shared.followup.limbo import Unsolved, departement_of, in_limbo, notes_to_write
@@ -24,10 +26,11 @@ from shared.followup.schedule import paris_day
 from shared.mail.message import Mailer
 from shared.settings import Settings
 
-PAIR_FIELDS = ["name", "need", "volunteer", "structure", "status", "known_status", "reason", "started_on",
-               "last_check_in", "next_check_in", "asked_on", "reminded_on", "alert"]
+PAIR_FIELDS = ["name", "need", "volunteer", "structure", "status", "known_status", "reason", "proposed_at",
+               "started_on", "last_check_in", "next_check_in", "asked_on", "reminded_on", "alert"]
 CHECK_IN_FIELDS = ["pair", "date", "author", "mood", "sessions", "needs_help"]
-NEED_FIELDS = ["reference", "status", "structure", "suggested_at", "level", "subjects", "mode"]
+NEED_FIELDS = ["reference", "status", "structure", "suggested_at", "level", "subjects", "mode", "suggested_mentors",
+               "explanations", "pair"]
 VOLUNTEER_FIELDS = ["first_name", "full_name", "email"]
 WAITING_FIELDS = ["status", "envelope_signed_at", "postcode", "town", "levels", "subjects", "mode", "pairs", "waiting"]
 STRUCTURE_FIELDS = ["name", "contact", "email"]
@@ -40,16 +43,19 @@ class FollowUpReport:
     check_ins: CheckInReport
     nudged: int = 0
     waiting: int = 0  # volunteers signed three weeks ago or more, still without a binôme
+    digests: int = 0
 
     def line(self) -> str:
         return (f"{self.edits.line()} {self.check_ins.line()} Structures relancées pour choisir : "
-                f"{self.nudged}. Bénévoles sans binôme trois semaines après leur signature : {self.waiting}.")
+                f"{self.nudged}. Bénévoles sans binôme trois semaines après leur signature : {self.waiting}. "
+                f"Synthèses envoyées : {self.digests}.")
 
 
 class DailyFollowUp:
     def __init__(self, gateway: AirtableGateway, lifecycle: Lifecycle, check_ins: CheckIns, nudges: Nudges,
-                 clock: Callable[[], dt.datetime] = utcnow):
+                 digests: WeeklyDigests, clock: Callable[[], dt.datetime] = utcnow):
         self.gateway = gateway
+        self.digests = digests
         self.clock = clock
         self.lifecycle = lifecycle
         self.check_ins = check_ins
@@ -59,7 +65,8 @@ class DailyFollowUp:
     def build(cls, gateway: AirtableGateway, mailer: Mailer, alerts: Alerts, settings: Settings,
               clock: Callable[[], dt.datetime] = utcnow) -> "DailyFollowUp":
         return cls(gateway, Lifecycle(gateway, alerts), CheckIns(gateway, mailer, alerts, settings, clock=clock),
-                   Nudges(gateway, mailer, clock=clock), clock=clock)
+                   Nudges(gateway, mailer, clock=clock), WeeklyDigests(gateway, mailer, settings, clock=clock),
+                   clock=clock)
 
     def run(self) -> FollowUpReport:
         pairs = self.gateway.all(Pair, fields=PAIR_FIELDS)
@@ -72,6 +79,7 @@ class DailyFollowUp:
         report.nudged = self.nudges.run(list(needs.values()),
                                         lambda ids: self.by_id(Structure, ids, STRUCTURE_FIELDS))
         report.waiting = self.note_waiting({p.record_id or "": p for p in pairs}, needs)
+        report.digests = self.digests.run(list(needs.values()), pairs)
         return report
 
     def note_waiting(self, pairs: dict[str, Pair], needs: dict[str, Need]) -> int:
