@@ -206,3 +206,15 @@ def test_the_console_shows_the_digest_with_its_chart_as_a_mail_client_would(live
     image = requests.get(live.emulator_url + part.group(0), timeout=30)
     assert image.headers["Content-Type"] == "image/png"
     assert Image.open(io.BytesIO(image.content)).size == (600, 280)
+
+
+def test_long_lists_show_ten_rows_and_count_the_rest():
+    many = records()
+    pairs = [Pair(record_id=f"recQ{n}", name=f"Binôme {n:02d}", structure=["recCJM"], status=opt.PairStatus.ACTIVE,
+                  alert=f"Alerte {n}") for n in range(12)]
+    digest = build(COLLECTIVE, Records(many.volunteers, many.structures, many.needs, [*many.pairs, *pairs]), TODAY)
+    email = digest_email(digest, "coordination@example.org", "Coordination")
+    assert len(digest.attention) == 13
+    for text in (email.html, email.text):
+        assert "Binômes à suivre (13)" in text and "Et 3 autres dans Airtable" in text
+        assert "Binôme 08" in text and "Binôme 09" not in text  # in difficulty first, then by name
