@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from python_http_client.exceptions import BadRequestsError, ServiceUnavailableError
@@ -173,3 +175,18 @@ def test_events_of_several_messages_share_a_batch(client, emulator):
         assert emulator.control("POST", "/deliveries/wait", json={"timeout": 10})["idle"]
     events = [e for r in receiver.received for e in r.json()]
     assert len(events) == 10 and len(receiver.received) < 5
+
+
+def test_a_batch_of_events_stops_growing_at_sendgrids_batch_size():
+    """A slow receiver gets several posts of at most 768 KB, not one that outgrows its body limit."""
+    from emulators.sendgrid.api import MAX_BATCH_BYTES, EventBatch
+    from emulators.sendgrid.events import EventSigner
+
+    batch, event = EventBatch(EventSigner()), {"event": "delivered", "email": "lea@exemple.fr", "note": "x" * 500}
+    added = 0
+    while batch.add([event, event]):
+        added += 2
+    body, _ = batch.render(1)
+    assert MAX_BATCH_BYTES - 2 * 600 < len(body) <= MAX_BATCH_BYTES and len(json.loads(body)) == added
+    assert not batch.add([event])  # posted: fixed, a retry posts the same body
+    assert EventBatch(EventSigner()).add([{"note": "y" * (MAX_BATCH_BYTES * 2)}])  # one alone always goes

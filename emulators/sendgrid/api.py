@@ -37,6 +37,7 @@ DISPOSITIONS = ("inline", "attachment")
 # SendGrid retries failed event posts for up to about 24 hours.
 EVENT_RETRY_DELAYS = [60, 300, 600, 1800, 3600, 7200, 14400, 28800, 43200]
 BATCH_WINDOW = 30  # nominal seconds SendGrid gathers events before posting them
+MAX_BATCH_BYTES = 768 * 1024  # "every 30 seconds or when the batch size reaches 768 kilobytes"
 
 
 class EventBatch:
@@ -45,15 +46,19 @@ class EventBatch:
     def __init__(self, signer: EventSigner):
         self.signer = signer
         self.events: list[dict[str, Any]] = []
+        self.size = 2  # bytes of the JSON array so far
         self.body: bytes | None = None
         self.lock = threading.Lock()
 
     def add(self, events: list[dict[str, Any]]) -> bool:
-        """Add to this batch unless it has gone out already."""
+        """Add to this batch unless it has gone out already or would outgrow SendGrid's batch size
+        (a slow receiver must not be sent one ever-growing post)."""
+        size = sum(len(encode([e])) for e in events)  # each event and its ", " (brackets counted once)
         with self.lock:
-            if self.body is not None:
+            if self.body is not None or (self.events and self.size + size > MAX_BATCH_BYTES):
                 return False
             self.events.extend(events)
+            self.size += size
             return True
 
     def render(self, attempt: int) -> tuple[bytes, dict[str, str]]:
