@@ -22,6 +22,7 @@ from emulators.control import control_blueprint
 from emulators.http import DroppedConnection, json_response, lose_answer_if_asked
 from emulators.sendgrid.api import SendGridState, sendgrid_blueprint
 from emulators.typeform.api import TypeformState, typeform_blueprint
+from emulators.typeform.page import typeform_pages
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -131,6 +132,7 @@ def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flas
     app.register_blueprint(sendgrid_blueprint(state.sendgrid, state.faults))
     app.register_blueprint(docusign_blueprint(state.docusign, state.faults))
     app.register_blueprint(typeform_blueprint(state.typeform, state.faults))
+    app.register_blueprint(typeform_pages(state.typeform))
     app.register_blueprint(control_blueprint(state, records))
     app.register_blueprint(console_blueprint(state.store, state.sendgrid, state.docusign, state.deliverer))
     return app

@@ -9,8 +9,11 @@ follow-up sends each antenna its list of volunteers to contact, and the antennas
 contacts through their links. Then matching: suggestions for every pupil's need, emailed to the
 structures, who mostly choose (with the race for a last place happening for real, four at a time);
 the chosen mentors mostly accept, some decline and their needs get new suggestions, a few stay
-silent. The report shows the funnel, the coverage, why some needs have nobody and where to recruit. The data stays in `var/binome.sqlite3`:
-a `make run` afterwards serves it and the console shows it.
+silent. Then eight weeks of follow-up with an injected clock (`local/weeks.py`): check-ins asked,
+answered or not, reminders, alerts, one binôme that falls out, one that finishes, and the weekly
+digests. The report shows the funnel, the coverage, why some needs have nobody and where to
+recruit; the last digest is written as a page. The data stays in `var/binome.sqlite3`: a `make run`
+afterwards serves it and the console shows it.
 
 To finish in minutes, the demo lifts the local Airtable's 5 requests/s limit (and the matching
 client-side pacing); `make bench` keeps both on.
@@ -32,6 +35,7 @@ import requests
 from emulators.server import quiet_request_logs
 from local.antennas import antennas
 from local.campaign import Campaign
+from local import weeks
 from local.emulator import EmulatorControl
 from local.stack import DEFAULT_DB, ROOT, LocalStack
 from schemas import base
@@ -45,6 +49,7 @@ from shared.settings import Settings, get_settings
 from shared.typeform_client import TypeformClient
 
 REPORT = ROOT / "var" / "rapport-demo.md"
+DIGEST = ROOT / "var" / "synthese.html"
 VOLUNTEERS, STRUCTURES = 2000, 200
 SECOND_SIGNUPS, UNKNOWN_POSTCODES, BOUNCING = 40, 8, 15
 SIGN, DECLINE = 0.88, 0.03  # of the documents sent; the rest stay unsigned
@@ -97,6 +102,14 @@ def settle(control: EmulatorControl, label: str) -> None:
             break
         time.sleep(0.5)  # a progress display, not a synchronisation: the loop ends on the count
     print()
+
+
+def submit_all(control: EmulatorControl, form_id: str, responses: list[dict[str, Any]]) -> None:
+    """Post these responses to one form and wait until their webhooks are delivered."""
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda body: control.call("POST", f"/typeform/{form_id}/submit", json=body), responses))
+    while not control.call("POST", "/deliveries/wait", json={"timeout": 60}, timeout=90)["idle"]:
+        pass  # each call waits up to a minute on the stand-ins' own condition
 
 
 def run_campaign(control: EmulatorControl, jobs: list[tuple[str, dict[str, Any]]]) -> None:
@@ -330,12 +343,16 @@ def main() -> int:
         print(f"6. Premiers contacts confirmés par les antennes : {confirmed}.")
         print("7. Mise en relation :")
         matched = matching(settings, control, rng)
-        print("8. Ce qui est arrivé :")
-        lines = funnel_lines() + matched + once_each_lines(control) + summary_lines(stack.emulators.url,
-                                                                                      time.monotonic() - started)
+        print(f"8. Suivi des binômes sur {weeks.WEEKS} semaines :")
+        followed = weeks.simulate(settings, control, rng, DIGEST, lambda form, responses: submit_all(
+            control, form, responses))
+        print("9. Ce qui est arrivé :")
+        lines = funnel_lines() + matched + followed + once_each_lines(control) + summary_lines(
+            stack.emulators.url, time.monotonic() - started)
         print("\n".join(f"   {line}" for line in lines))
     REPORT.write_text("# Démo binome\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    print(f"Rapport : {REPORT.relative_to(ROOT)}. Les données restent dans {DEFAULT_DB.relative_to(ROOT)} : "
+    print(f"Rapport : {REPORT.relative_to(ROOT)} ; synthèse de la dernière semaine : {DIGEST.relative_to(ROOT)}. "
+          "Les données restent dans {DEFAULT_DB.relative_to(ROOT)} : "
           f"`make run` les sert, et la console {settings.emulator_url}/ les montre.")
     return 0
 

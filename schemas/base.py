@@ -194,6 +194,9 @@ VOLUNTEERS = TableSpec("volunteers", "Bénévoles", (
     link("antenna", "Antenne", to="antennas", description="L'antenne qui prend contact après la signature."),
     datetime("antenna_since", "Antenne depuis le"),
     date("first_contact_on", "Premier contact le"),
+    long_text("waiting", "En attente",
+              "Signé·e depuis plus de 3 semaines et toujours sans binôme : depuis quand, et ce qui manque près de "
+              "chez lui ou elle (écrit chaque jour par le suivi)."),
     checkbox("consent", "Consentement"),
     datetime("consent_at", "Consentement le"),
     text("consent_version", "Version du consentement",

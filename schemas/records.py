@@ -100,6 +100,7 @@ class Volunteer(AirtableRecord):
     antenna: list[RecordId] = []
     antenna_since: dt.datetime | None = None
     first_contact_on: dt.date | None = None
+    waiting: str = ""
     consent: bool = False
     consent_at: dt.datetime | None = None
     consent_version: str = ""

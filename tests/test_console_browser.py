@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from typing import Iterator
 
 import pytest
+import requests
 from docusign_esign import EnvelopeDefinition, TemplateRole
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sendgrid import SendGridAPIClient
@@ -101,3 +103,80 @@ def test_a_real_acknowledgement_renders_in_the_console(live, page: Page):
     expect(mail.get_by_text("Lyon (69003)")).to_be_visible()
     expect(mail.locator("ol > li")).to_have_count(3)
     expect(page.locator("pre").first).to_contain_text("Votre convention d'engagement")  # the text twin
+
+
+def loaded_width(image) -> int:
+    """The width the browser decoded the image at: 0 when it did not load."""
+    expect(image).to_be_visible()
+    image.evaluate("img => img.complete || new Promise(done => img.addEventListener('load', done, {once: true}))")
+    return int(image.evaluate("img => img.naturalWidth"))
+
+
+def test_the_weekly_digest_renders_with_its_chart_in_the_console_and_as_a_page(emulator, settings, page: Page,
+                                                                               tmp_path):
+    """Sent through SendGrid's client like any email, opened as a coordinator would; then the same
+    digest as the standalone page `make demo` writes."""
+    from shared.digest.weekly import digest_email, digest_page
+    from shared.mail.sendgrid import SendGridMailer
+    from tests.test_digest import sample_digest
+
+    digest = sample_digest()
+    SendGridMailer(settings).send(digest_email(digest, "coordination@example.org", "Coordination"))
+    page.goto(emulator.url + "/console/outbox")
+    page.get_by_role("link", name=re.compile("^Synthèse de la semaine")).click()
+    expect(page.get_by_text("evolution.png (image/png, dans le texte)")).to_be_visible()
+    mail = page.frame_locator("iframe")
+    expect(mail.get_by_role("heading", level=1)).to_have_text("Synthèse de la semaine")
+    chart = mail.get_by_role("img", name=re.compile("^Évolution du parcours : Inscrits 6"))
+    assert loaded_width(chart) == 600
+    expect(mail.get_by_text("Dan × CJM-1")).to_be_visible()
+    expect(page.locator("pre").first).to_contain_text("30/11 | 6 | 4 | 2 | 3 | 2 | 1")  # the text twin
+
+    report = tmp_path / "synthese.html"
+    report.write_text(digest_page(digest), encoding="utf-8")
+    page.goto(report.as_uri())
+    expect(page.get_by_role("heading", name="Structures qui ne répondent pas (1)")).to_be_visible()
+    assert loaded_width(page.get_by_role("img", name=re.compile("^Évolution du parcours"))) == 600
+
+
+def test_a_mentor_answers_a_check_in_from_the_emails_link_and_it_lands_on_the_binome(live, page: Page):
+    """The check-in link opened in a browser: the form shows, the binôme and the author ride in the
+    link's fragment as hidden fields, and the answer lands through the real webhook."""
+    import datetime as dt
+
+    from schemas.records import CheckIn, Pair
+    from tests.test_followup_checkins import STARTED, active, mail, on
+
+    live.unplug_vendor_events()
+    pair, lea, _ = active(live)
+    on(STARTED + dt.timedelta(days=14)).run()
+    [to_mentor] = [m for m in mail(live, "suivi") if m["recipients"] == [lea.email]]
+    link = re.search(r"https?://\S+/to/\S+#\S+", to_mentor["text"]).group(0)
+
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Point d'étape de votre binôme")
+    page.get_by_role("radio", name="Bien", exact=True).check()
+    page.get_by_label("Combien de séances depuis le dernier point ?").fill("3")
+    page.get_by_role("radio", name="Non").check()
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.get_by_text("Votre réponse est bien enregistrée.")).to_be_visible()
+    live.settle()
+
+    [check_in] = live.gateway.all(CheckIn)
+    assert check_in.pair == [pair.record_id] and check_in.author == opt.CheckInAuthor.MENTOR
+    assert (check_in.mood, check_in.sessions, check_in.needs_help) == (opt.CheckInMood.GOOD, 3, False)
+    assert live.gateway.get(Pair, pair.record_id).last_check_in == check_in.date
+
+
+def test_a_form_page_sent_incomplete_says_so_in_french_and_keeps_the_hidden_fields(live, page: Page):
+    form = live.form_id("checkin")
+    page.goto(f"{live.settings.form_display_url}/{form}#binome=recAAAAAAAAAAAAAA&par=Structure")
+    page.evaluate("document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))")
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.get_by_role("button", name="Envoyer").click()  # nothing answered
+    assert sent.value.status == 400
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Réponse incomplète : « Comment se passe l'accompagnement ? », « Combien de séances")
+    assert page.locator("input[name='hidden.binome']").input_value() == "recAAAAAAAAAAAAAA"
+    response = requests.get(f"{live.settings.form_display_url}/inconnu", timeout=30)
+    assert response.status_code == 404 and "introuvable" in response.text

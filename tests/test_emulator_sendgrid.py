@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from python_http_client.exceptions import BadRequestsError, ServiceUnavailableError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
-from sendgrid.helpers.mail import Category, CustomArg, Mail, MailSettings, SandBoxMode
+from sendgrid.helpers.mail import (Attachment, Category, ContentId, CustomArg, Disposition, FileContent, FileName,
+                                   FileType, Mail, MailSettings, SandBoxMode)
 
 from shared.settings import DEV_SENDGRID_EVENT_PUBLIC_KEY
 from tests.receiver import Receiver
@@ -75,6 +78,12 @@ def test_dynamic_template_needs_no_content(client, emulator):
     (lambda b: b["personalizations"][0].update({"custom_args": {"ok": True}}), "personalizations.0.custom_args"),
     (lambda b: b["personalizations"][0].update({"cc": [{"email": b["personalizations"][0]["to"][0]["email"].upper()}]}),
      "personalizations.0.cc"),
+    (lambda b: b.update({"attachments": [{"content": "iVBORw0K", "filename": "a.png", "disposition": "inline"}]}),
+     "attachments.0.content_id"),
+    (lambda b: b.update({"attachments": [{"content": "not base64!", "filename": "a.png"}]}), "attachments.0.content"),
+    (lambda b: b.update({"attachments": [{"content": "iVBORw0K"}]}), "attachments.0.filename"),
+    (lambda b: b.update({"attachments": [{"content": "iVBORw0K", "filename": "a", "disposition": "x"}]}),
+     "attachments.0.disposition"),
 ])
 def test_invalid_requests_get_sendgrids_error_shape(client, emulator, change, field):
     body = welcome().get()
@@ -85,6 +94,16 @@ def test_invalid_requests_get_sendgrids_error_shape(client, emulator, change, fi
     assert field in [e["field"] for e in errors]
     assert all(set(e) == {"message", "field", "help"} for e in errors)
     assert emulator.control("GET", "/outbox")["messages"] == []
+
+
+def test_an_inline_image_built_by_the_client_library_is_kept_with_the_message(client, emulator):
+    mail = welcome()
+    mail.attachment = Attachment(FileContent("iVBORw0KGgo="), FileName("chart.png"), FileType("image/png"),
+                                 Disposition("inline"), ContentId("chart"))
+    assert client.send(mail).status_code == 202
+    [message] = emulator.control("GET", "/outbox")["messages"]
+    assert message["attachments"] == [{"filename": "chart.png", "type": "image/png", "disposition": "inline",
+                                       "content_id": "chart", "content": "iVBORw0KGgo="}]
 
 
 def test_missing_api_key_is_401(emulator):
@@ -156,3 +175,18 @@ def test_events_of_several_messages_share_a_batch(client, emulator):
         assert emulator.control("POST", "/deliveries/wait", json={"timeout": 10})["idle"]
     events = [e for r in receiver.received for e in r.json()]
     assert len(events) == 10 and len(receiver.received) < 5
+
+
+def test_a_batch_of_events_stops_growing_at_sendgrids_batch_size():
+    """A slow receiver gets several posts of at most 768 KB, not one that outgrows its body limit."""
+    from emulators.sendgrid.api import MAX_BATCH_BYTES, EventBatch
+    from emulators.sendgrid.events import EventSigner
+
+    batch, event = EventBatch(EventSigner()), {"event": "delivered", "email": "lea@exemple.fr", "note": "x" * 500}
+    added = 0
+    while batch.add([event, event]):
+        added += 2
+    body, _ = batch.render(1)
+    assert MAX_BATCH_BYTES - 2 * 600 < len(body) <= MAX_BATCH_BYTES and len(json.loads(body)) == added
+    assert not batch.add([event])  # posted: fixed, a retry posts the same body
+    assert EventBatch(EventSigner()).add([{"note": "y" * (MAX_BATCH_BYTES * 2)}])  # one alone always goes

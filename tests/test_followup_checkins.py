@@ -103,7 +103,43 @@ def test_a_worrying_check_in_alerts_the_coordinators_once(live):
     assert first.check_ins.alerts == 1 and len(alerts(live)) == 1
     flagged = live.gateway.get(Pair, pair.record_id)
     assert flagged.status == opt.PairStatus.AT_RISK
-    assert "Coordination alertée : point du 17/11/2020 (Très difficile, besoin d'aide demandé)" in flagged.alert
+    assert "Coordination alertée : point du 17/11/2020 (Structure : Très difficile, besoin d'aide demandé)" \
+        in flagged.alert
+
+
+def test_a_call_for_help_alerts_even_when_the_other_sides_later_answer_is_fine(live):
+    live.unplug_vendor_events()
+    pair, _, _ = active(live)
+    answer(live, pair, dt.date(2020, 11, 16), opt.CheckInAuthor.MENTOR, mood=opt.CheckInMood.DIFFICULT,
+           needs_help=True)
+    answer(live, pair, dt.date(2020, 11, 17), opt.CheckInAuthor.STRUCTURE, mood=opt.CheckInMood.VERY_GOOD)
+    assert on(dt.date(2020, 11, 18)).run().check_ins.alerts == 1
+    assert "(Bénévole : Difficile, besoin d'aide demandé)" in live.gateway.get(Pair, pair.record_id).alert
+
+
+def test_check_ins_late_twice_or_out_of_order(live):
+    """An answer after its reminder, the same side answering twice, and an older answer landing
+    after a newer one: every answer is kept, `Dernier suivi` never goes back, no email is owed
+    twice, and a late worrying answer is still alerted, once."""
+    live.unplug_vendor_events()
+    pair, _, _ = active(live)
+    on(dt.date(2020, 11, 16)).run()  # both sides asked
+    on(dt.date(2020, 11, 23)).run()  # both reminded
+    answer(live, pair, dt.date(2020, 11, 25), opt.CheckInAuthor.MENTOR)  # late: after the reminder
+    answer(live, pair, dt.date(2020, 11, 26), opt.CheckInAuthor.MENTOR, sessions=1)  # twice
+    assert live.gateway.get(Pair, pair.record_id).last_check_in == dt.date(2020, 11, 26)
+    answer(live, pair, dt.date(2020, 11, 20), opt.CheckInAuthor.STRUCTURE, mood=opt.CheckInMood.VERY_DIFFICULT)
+    after = live.gateway.get(Pair, pair.record_id)
+    assert after.last_check_in == dt.date(2020, 11, 26) and after.status == opt.PairStatus.ACTIVE  # out of order
+    report = on(dt.date(2020, 11, 30)).run()
+    assert (report.check_ins.asked, report.check_ins.reminded, report.check_ins.alerts) == (0, 0, 1)
+    assert "point du 20/11/2020 (Structure : Très difficile)" in live.gateway.get(Pair, pair.record_id).alert
+    assert len(live.gateway.all(CheckIn)) == 3
+    assert on(dt.date(2020, 12, 1)).run().check_ins.alerts == 0
+    assert len([m for m in mail(live, "suivi")]) == 4  # two asks, two reminders: nothing more
+    # the next window: the answers of November do not count for December
+    december = on(dt.date(2020, 12, 16)).run()
+    assert december.check_ins.asked == 2
 
 
 def test_no_session_three_weeks_after_the_start_alerts(live):

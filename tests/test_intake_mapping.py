@@ -102,6 +102,19 @@ def test_checkin_takes_the_pair_from_hidden_fields():
     assert str(check_in.date) == "2020-10-12"
 
 
+@pytest.mark.parametrize("submitted_at, day", [
+    ("2020-10-11T22:30:00Z", "2020-10-12"),  # half past midnight in Paris (summer time): already Monday
+    ("2020-10-25T00:30:00Z", "2020-10-25"),  # the night summer time ends
+    ("2020-12-31T23:15:00Z", "2021-01-01"),  # New Year in Paris, still the old year in UTC
+    ("2020-03-28T23:30:00Z", "2020-03-29"),  # the night summer time starts (winter time: UTC+1)
+])
+def test_a_checkin_is_dated_by_the_day_in_paris(submitted_at, day):
+    payload = sample_json("typeform_checkin.json")
+    payload["form_response"]["submitted_at"] = submitted_at
+    check_in = map_checkin(WebhookPayload.model_validate(payload).form_response, FORMS["checkin"]).record
+    assert str(check_in.date) == day and check_in.title.startswith(f"Suivi du {day[8:10]}/{day[5:7]}/{day[:4]}")
+
+
 def test_checkin_without_a_valid_pair_is_rejected():
     payload = sample_json("typeform_checkin.json")
     payload["form_response"]["hidden"]["binome"] = "not-a-record"

@@ -7,9 +7,12 @@ It reads the emulators' own state; it is what a newcomer opens after `make demo`
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
@@ -19,6 +22,7 @@ from emulators.delivery import Deliverer
 from emulators.sendgrid.api import SendGridState
 
 PAGE_SIZE = 100
+CID = re.compile(r"cid:([^\"'\s>)]+)")
 JOURNAL_TABLE = "Journal"
 ENVELOPE_STATUSES = {"created": "Brouillon", "sent": "Envoyée", "delivered": "Ouverte",
                      "completed": "Signée", "declined": "Refusée", "voided": "Annulée"}
@@ -85,7 +89,19 @@ def console_blueprint(store: Store, sendgrid: SendGridState, docusign: DocuSignS
     def mail(index: int) -> str:
         if not 0 <= index < len(sendgrid.outbox):
             abort(404)
-        return render_template("mail.html", message=sendgrid.outbox[index], when=when)
+        message = sendgrid.outbox[index]
+        # A mail client shows an inline attachment where the HTML says cid:…; the console serves it.
+        html = CID.sub(lambda m: url_for("console.mail_part", index=index, content_id=unquote(m.group(1))),
+                       message.get("html") or "")
+        return render_template("mail.html", message=message, html=html, when=when)
+
+    @bp.get("/console/outbox/<int:index>/cid/<content_id>")
+    def mail_part(index: int, content_id: str) -> Response:
+        if not 0 <= index < len(sendgrid.outbox):
+            abort(404)
+        part = next((a for a in sendgrid.outbox[index].get("attachments") or []
+                     if a.get("content_id") == content_id), None) or abort(404)
+        return Response(base64.b64decode(part["content"]), mimetype=part["type"])
 
     @bp.get("/console/envelopes")
     def envelopes() -> str:

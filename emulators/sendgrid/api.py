@@ -32,9 +32,12 @@ MAX_RECIPIENTS = 1000
 MAX_PERSONALIZATIONS = 1000
 MAX_CUSTOM_ARGS_BYTES = 10_000
 MAX_CATEGORIES = 10
+MAX_MESSAGE_BYTES = 30 * 1024 * 1024
+DISPOSITIONS = ("inline", "attachment")
 # SendGrid retries failed event posts for up to about 24 hours.
 EVENT_RETRY_DELAYS = [60, 300, 600, 1800, 3600, 7200, 14400, 28800, 43200]
 BATCH_WINDOW = 30  # nominal seconds SendGrid gathers events before posting them
+MAX_BATCH_BYTES = 768 * 1024  # "every 30 seconds or when the batch size reaches 768 kilobytes"
 
 
 class EventBatch:
@@ -43,15 +46,19 @@ class EventBatch:
     def __init__(self, signer: EventSigner):
         self.signer = signer
         self.events: list[dict[str, Any]] = []
+        self.size = 2  # bytes of the JSON array so far
         self.body: bytes | None = None
         self.lock = threading.Lock()
 
     def add(self, events: list[dict[str, Any]]) -> bool:
-        """Add to this batch unless it has gone out already."""
+        """Add to this batch unless it has gone out already or would outgrow SendGrid's batch size
+        (a slow receiver must not be sent one ever-growing post)."""
+        size = sum(len(encode([e])) for e in events)  # each event and its ", " (brackets counted once)
         with self.lock:
-            if self.body is not None:
+            if self.body is not None or (self.events and self.size + size > MAX_BATCH_BYTES):
                 return False
             self.events.extend(events)
+            self.size += size
             return True
 
     def render(self, attempt: int) -> tuple[bytes, dict[str, str]]:
@@ -218,6 +225,40 @@ def validate(body: dict[str, Any]) -> list[dict[str, Any]]:
                                   where))
     if sum(len(json.dumps(a)) for _, a in custom_args) > MAX_CUSTOM_ARGS_BYTES:
         problems.append(error("The custom_args must total less than 10,000 bytes.", "custom_args"))
+    problems += attachment_problems(body.get("attachments"))
+    return problems
+
+
+def attachment_problems(attachments: Any) -> list[dict[str, Any]]:
+    """SendGrid's rules for attachments: base64 content and a filename each; an inline one is shown
+    through its content_id, so it must have one."""
+    if attachments is None:
+        return []
+    if not isinstance(attachments, list):
+        return [error("Invalid type. Expected: array, given: something else.", "attachments")]
+    problems = []
+    size = 0
+    for i, attachment in enumerate(attachments):
+        where = f"attachments.{i}"
+        if not isinstance(attachment, dict):
+            problems.append(error("Invalid type. Expected: object.", where))
+            continue
+        try:
+            size += len(base64.b64decode(str(attachment.get("content") or ""), validate=True))
+        except ValueError:
+            problems.append(error("The attachment content must be base64 encoded.", f"{where}.content"))
+        if not attachment.get("content"):
+            problems.append(error("The attachment content is required.", f"{where}.content"))
+        if not attachment.get("filename"):
+            problems.append(error("The attachment filename is required.", f"{where}.filename"))
+        disposition = attachment.get("disposition", "attachment")
+        if disposition not in DISPOSITIONS:
+            problems.append(error("The disposition must be inline or attachment.", f"{where}.disposition"))
+        if disposition == "inline" and not attachment.get("content_id"):
+            problems.append(error("The content_id parameter is required if the disposition is set to inline.",
+                                  f"{where}.content_id"))
+    if size > MAX_MESSAGE_BYTES:
+        problems.append(error("The attachments exceed the maximum total message size of 30 MB.", "attachments"))
     return problems
 
 
@@ -244,4 +285,7 @@ def render(body: dict[str, Any], personalization: dict[str, Any], message_id: st
         "categories": body.get("categories") or [],
         "custom_args": {**(body.get("custom_args") or {}), **(personalization.get("custom_args") or {})},
         "send_at": personalization.get("send_at", body.get("send_at")),
+        "attachments": [{"filename": a["filename"], "type": a.get("type", "application/octet-stream"),
+                         "disposition": a.get("disposition", "attachment"), "content_id": a.get("content_id"),
+                         "content": a["content"]} for a in body.get("attachments") or []],
     }

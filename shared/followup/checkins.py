@@ -184,13 +184,15 @@ class CheckIns:
         """The alerts this binôme calls for (cause, what its `Alerte` says); each is raised once, ever."""
         assert pair.started_on is not None
         found: list[tuple[str, str]] = []
-        newest = answers[-1] if answers else None
-        if newest is not None and is_worrying(newest):
-            # Not the words intake writes on the binôme when the check-in lands (`pairs.alert_for`):
-            # those say what happened, these that the coordinators were told.
-            found.append((f"suivi-difficile:{pair.record_id}:{newest.record_id}",
-                          f"Coordination alertée : point du {newest.date:%d/%m/%Y} ({newest.mood or 'sans avis'}"
-                          + (", besoin d'aide demandé)" if newest.needs_help else ")")))
+        # Every worrying check-in, not only the newest: one side asking for help is news even when
+        # the other side's later answer is fine, and so is one that arrives late.
+        # Not the words intake writes on the binôme when the check-in lands (`pairs.alert_for`):
+        # those say what happened, these that the coordinators were told.
+        for worrying in (c for c in answers if is_worrying(c)):
+            found.append((f"suivi-difficile:{pair.record_id}:{worrying.record_id}",
+                          f"Coordination alertée : point du {worrying.date:%d/%m/%Y} "
+                          f"({worrying.author or 'auteur inconnu'} : {worrying.mood or 'sans avis'}"
+                          + (", besoin d'aide demandé)" if worrying.needs_help else ")")))
         missed = self._missed_in_a_row(pair.started_on, answers, today)
         if missed >= self.rhythm.missed_for_alert:
             found.append((f"suivis-manques:{pair.record_id}:{missed}",

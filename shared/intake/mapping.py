@@ -23,6 +23,7 @@ from schemas.forms import FormSpec
 from schemas.records import AirtableRecord, CheckIn, Need, Structure, Volunteer
 from schemas.typeform import FormResponse
 from shared import geo
+from shared.clock import PARIS
 from shared.errors import BinomeError
 
 RECORD_ID = re.compile(r"^rec[A-Za-z0-9]{14}$")
@@ -217,7 +218,8 @@ def map_checkin(response: FormResponse, spec: FormSpec) -> Mapped:
         attributes[how["to"]] = read(hidden[name], how, name)
     notes: list[str] = []
     attributes.update(read_fields(answers_by_ref(response), spec.mapping["record"], spec, notes))
-    attributes["date"] = response.submitted_at.date()
-    attributes["title"] = f"Suivi du {response.submitted_at:%d/%m/%Y} ({response.token[:8]})"
+    answered = response.submitted_at.astimezone(PARIS)  # the day the person answered, where they live
+    attributes["date"] = answered.date()
+    attributes["title"] = f"Suivi du {answered:%d/%m/%Y} ({response.token[:8]})"
     attributes["typeform_token"] = response.token
     return Mapped(build(CheckIn, attributes), notes)

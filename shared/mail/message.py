@@ -14,6 +14,16 @@ from shared.errors import BinomeError
 
 
 @dataclass(frozen=True)
+class Inline:
+    """A file shown inside the HTML body, where it says `<img src="cid:{content_id}">`."""
+
+    content_id: str
+    filename: str
+    mime: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Email:
     to: str
     to_name: str
@@ -22,6 +32,7 @@ class Email:
     text: str
     custom_args: dict[str, str] = field(default_factory=dict)  # copied by SendGrid onto every event
     category: str = ""
+    inline: tuple[Inline, ...] = ()
 
 
 class MailError(BinomeError):

@@ -6,6 +6,7 @@ so it surfaces as `MailUncertain` and the caller records it rather than sending 
 
 from __future__ import annotations
 
+import base64
 import http.client
 import socket
 import urllib.error
@@ -40,6 +41,10 @@ class SendGridMailer:
         }
         if email.category:
             body["categories"] = [email.category]
+        if email.inline:
+            body["attachments"] = [{"content": base64.b64encode(f.data).decode("ascii"), "type": f.mime,
+                                    "filename": f.filename, "disposition": "inline", "content_id": f.content_id}
+                                   for f in email.inline]
         return body
 
     def send(self, email: Email) -> str:

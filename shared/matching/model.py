@@ -96,3 +96,14 @@ class Shortage:
     departement: str  # its code; "" when unknown
     needs: int
     slots: tuple[str, ...]  # the slots these needs ask for most, most asked first
+
+
+# What each reason's sentence says that no other does: the needs of a digest counted by reason.
+REASON_MARKS = (("besoin incomplet", "Besoin incomplet"), ("personne de disponible", "disponible (convention"),
+                ("niveau", "disponible pour le niveau"), ("matières", "Aucun·e bénévole disponible en "),
+                ("créneaux", "créneaux demandés"), ("distance", "ne se déplace"), ("modalité", "modalité compatible"))
+
+
+def reason_kind(explanation: str) -> str:
+    """The kind `reason_for` gave the sentence that opens `explanation`; « autre » for a hand-written one."""
+    return next((kind for kind, mark in REASON_MARKS if mark in explanation), "autre")
