@@ -130,7 +130,7 @@ def add(totals: collections.Counter[str], run: FollowUpReport) -> None:
     totals["alertes"] += run.check_ins.alerts
     totals["relances"] += run.nudged
     totals["synthèses"] += run.digests
-    totals["changements appliqués"] += run.edits.applied
+    totals["changements appliqués"] += len(run.edits.applied)
 
 
 def story_lines(start: dt.date, last: dt.date, totals: collections.Counter[str], pairs: list[Pair],
