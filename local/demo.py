@@ -352,7 +352,7 @@ def main() -> int:
         print("\n".join(f"   {line}" for line in lines))
     REPORT.write_text("# Démo binome\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"Rapport : {REPORT.relative_to(ROOT)} ; synthèse de la dernière semaine : {DIGEST.relative_to(ROOT)}. "
-          "Les données restent dans {DEFAULT_DB.relative_to(ROOT)} : "
+          f"Les données restent dans {DEFAULT_DB.relative_to(ROOT)} : "
           f"`make run` les sert, et la console {settings.emulator_url}/ les montre.")
     return 0
 
