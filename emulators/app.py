@@ -23,6 +23,7 @@ from emulators.http import DroppedConnection, json_response, lose_answer_if_aske
 from emulators.sendgrid.api import SendGridState, sendgrid_blueprint
 from emulators.typeform.api import TypeformState, typeform_blueprint
 from emulators.typeform.page import typeform_pages
+from emulators.cloudtasks.api import CloudTasksState, cloudtasks_blueprint
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -49,6 +50,7 @@ class Emulators:
     sendgrid: SendGridState
     docusign: DocuSignState
     typeform: TypeformState
+    cloudtasks: CloudTasksState
     faults: FaultBoard = field(default_factory=FaultBoard)
     airtable: AirtableConfig = field(default_factory=AirtableConfig)
     requests: dict[str, int] = field(default_factory=dict)  # "airtable GET" -> count
@@ -61,6 +63,7 @@ class Emulators:
 
     def close(self) -> None:
         self.deliverer.stop()
+        self.cloudtasks.stopped = True
 
     def configure(self, body: dict[str, Any]) -> dict[str, Any]:
         """The settings of `POST /_emulator/config`: time scale, webhook targets, Connect's data."""
@@ -99,6 +102,7 @@ def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flas
         docusign=DocuSignState(deliverer, documents, templates(options), options.docusign_connect_key,
                                options.docusign_connect_url),
         typeform=TypeformState(deliverer, documents),
+        cloudtasks=CloudTasksState(lambda: deliverer.time_scale),
         airtable=AirtableConfig(options.airtable_rate_limit, time_scale=lambda: deliverer.time_scale))
     records, meta = Records(state.store), Meta(state.store)
     app = Flask("emulators")
@@ -133,6 +137,7 @@ def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flas
     app.register_blueprint(docusign_blueprint(state.docusign, state.faults))
     app.register_blueprint(typeform_blueprint(state.typeform, state.faults))
     app.register_blueprint(typeform_pages(state.typeform))
+    app.register_blueprint(cloudtasks_blueprint(state.cloudtasks, state.faults))
     app.register_blueprint(control_blueprint(state, records))
     app.register_blueprint(console_blueprint(state.store, state.sendgrid, state.docusign, state.deliverer))
     return app

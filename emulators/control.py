@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, request
@@ -33,6 +35,7 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
         state.sendgrid.reset()
         state.docusign.reset()
         state.typeform.reset()
+        state.cloudtasks.reset()
         with state.lock:
             state.requests.clear()
             state.errors.clear()
@@ -75,7 +78,13 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
     @bp.post("/deliveries/wait")
     def wait_for_deliveries() -> Response:
         timeout = float((request.get_json(silent=True) or {}).get("timeout", 10))
-        return json_response({"idle": state.deliverer.wait_idle(timeout)})
+        # Until both settle: a webhook delivery may enqueue a task, a task's run may send email.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if state.deliverer.wait_idle(deadline - time.monotonic()) and \
+                    state.cloudtasks.wait_idle(deadline - time.monotonic()) and state.deliverer.wait_idle(0):
+                return json_response({"idle": True})
+        return json_response({"idle": False})
 
     # --- Airtable -----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-SERVICES = ("airtable", "sendgrid", "docusign", "typeform")
+SERVICES = ("airtable", "sendgrid", "docusign", "typeform", "cloudtasks")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from shared.airtable import AirtableGateway
 from shared.alerts import Alerts
 from shared.esign.auth import JwtTokens, StaticToken, TokenSource
 from shared.esign.docusign import DocuSignESign
+from shared.intake.queue import IntakeQueue
 from shared.intake.service import IntakeService
 from shared.links import Links
 from shared.mail.sendgrid import SendGridMailer
@@ -58,6 +59,11 @@ def alerts() -> Alerts:
 @functools.lru_cache(maxsize=1)
 def onboarding() -> OnboardingService:
     return OnboardingService(gateway(), mailer(), esign(), get_settings(), alerts())
+
+
+@functools.lru_cache(maxsize=1)
+def intake_queue() -> IntakeQueue:
+    return IntakeQueue(get_settings())
 
 
 @functools.lru_cache(maxsize=1)
@@ -128,7 +134,7 @@ def retention() -> RetentionJob:
 
 
 SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact,
-            suggestions, choices, proposals, follow_up, typeform, eraser, retention)
+            suggestions, choices, proposals, follow_up, typeform, eraser, retention, intake_queue)
 
 
 def configure(settings: Settings | None) -> Settings | None:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from shared.airtable import AirtableRejected, AirtableUnavailable
 from shared.onboarding.connect import NotYetRecorded
 from shared.settings import get_settings
+from shared.intake.queue import QueueUnavailable
 from shared.signatures import verify_bearer
 from shared.typeform_client import TypeformError
 
@@ -84,3 +85,6 @@ def answer(work: Callable[[], dict[str, Any]]) -> Answer:
     except TypeformError as exc:
         log.warning("typeform unavailable: %s", exc)
         return {"erreur": "Typeform indisponible, réessayez plus tard"}, 503
+    except QueueUnavailable as exc:
+        log.warning("queue unavailable: %s", exc)
+        return {"erreur": "file d'attente indisponible, réessayez plus tard"}, 503

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     TYPEFORM_FORM_CHECKIN: str = "suivis"
     # Seconds the Responses API may lag behind the webhook; `reconcile` lists again that far back.
     BINOME_TYPEFORM_LAG: float = Field(600.0, ge=0)
+    # The base's Cloud Tasks queue (projects/…/locations/…/queues/…): when set, the Typeform webhook
+    # queues each delivery and `intake_writer` writes it at the base's pace; empty, it writes at once.
+    BINOME_INTAKE_QUEUE: str = ""
+    BINOME_CLOUD_TASKS_ENDPOINT: str = ""  # Google's by default; the stand-in's locally
     # Months of inactivity after which a person's data is anonymised (warned a month before).
     BINOME_RETENTION_MONTHS: int = Field(24, ge=2)
 
@@ -127,6 +131,7 @@ class Settings(BaseSettings):
                 "SENDGRID_HOST": f"{self.emulator_url}/sendgrid",
                 "DOCUSIGN_HOST": f"{self.emulator_url}/docusign/restapi",
                 "PUBLIC_URL": f"http://127.0.0.1:{self.BINOME_FUNCTIONS_PORT}",
+                "BINOME_CLOUD_TASKS_ENDPOINT": f"{self.emulator_url}/cloudtasks",
             }
             for name, value in local.items():
                 if not getattr(self, name):

@@ -1,11 +1,12 @@
 """A webhook receiver of our own, at our own port: records every request and answers with the
-statuses a test scripts (200 once the script runs out)."""
+statuses a test scripts (200 once the script runs out), or what its handler says."""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, Response, request
 
@@ -17,6 +18,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    received_at: float = 0.0  # time.monotonic()
 
     def json(self) -> Any:
         import json
@@ -24,8 +26,9 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, statuses: list[int] | None = None):
+    def __init__(self, statuses: list[int] | None = None, handler: Callable[[Any], int] | None = None):
         self.statuses = list(statuses or [])
+        self.handler = handler
         self.received: list[Received] = []
         self._arrived = threading.Condition()
         app = Flask("receiver")
@@ -33,9 +36,11 @@ class Receiver:
         @app.post("/", defaults={"path": ""})
         @app.post("/<path:path>")
         def receive(path: str) -> Response:
+            arrived = Received("/" + path, dict(request.headers), request.get_data(), time.monotonic())
+            handled = self.handler(request) if self.handler else None  # outside the lock: may overlap
             with self._arrived:
-                self.received.append(Received("/" + path, dict(request.headers), request.get_data()))
-                status = self.statuses.pop(0) if self.statuses else 200
+                self.received.append(arrived)
+                status = handled if handled is not None else self.statuses.pop(0) if self.statuses else 200
                 self._arrived.notify_all()
             return Response(status=status)
 

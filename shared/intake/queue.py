@@ -1,0 +1,71 @@
+"""The durable queue between the Typeform webhook and the base, on Cloud Tasks.
+
+With `BINOME_INTAKE_QUEUE` set, the webhook verifies a delivery, puts it in the base's queue and
+answers at once; the queue dispatches each task to `intake_writer` no faster than the base's budget
+allows and one at a time (the queue's `maxConcurrentDispatches` is 1, so however many instances
+run, one writer works on a base), retrying until the delivery is written. A task is named after the
+response, so the queue itself refuses a repeated delivery for the hour after the first ran; after
+that the Journal does, as without the queue. Cloud Tasks rather than Pub/Sub: a push queue needs no
+process kept running to pull, its rate and concurrency are the queue's own settings, and its named
+tasks deduplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import google.auth
+import google.auth.credentials
+import google.oauth2.credentials
+from google.api_core import exceptions
+from google.api_core.client_options import ClientOptions
+from google.cloud import tasks_v2
+
+from shared.errors import BinomeError
+from shared.settings import Settings
+
+TIMEOUT = 10.0  # seconds: the webhook must answer well within Typeform's 30
+
+
+class QueueUnavailable(BinomeError):
+    """The queue did not take the delivery: nothing was queued, the sender must retry."""
+
+
+def task_id(raw: bytes) -> str:
+    """The task's id: the response's token, hashed as Cloud Tasks recommends (ids that share a
+    prefix or follow each other slow a queue down); the body's own hash when it has no token."""
+    try:
+        token = json.loads(raw)["form_response"]["token"]
+    except (ValueError, KeyError, TypeError):
+        token = None
+    seed = token.encode() if isinstance(token, str) and token else raw
+    return "typeform-" + hashlib.sha256(seed).hexdigest()[:40]
+
+
+class IntakeQueue:
+    def __init__(self, settings: Settings):
+        self.queue = settings.BINOME_INTAKE_QUEUE
+        self.target = f"{settings.PUBLIC_URL}/intake_writer/"
+        self.secret = settings.AUTOMATION_SECRET
+        credentials: google.auth.credentials.Credentials
+        if settings.is_local:  # the stand-in takes any bearer token
+            credentials = google.oauth2.credentials.Credentials(token="local")  # type: ignore[no-untyped-call]
+            options = ClientOptions(api_endpoint=settings.BINOME_CLOUD_TASKS_ENDPOINT)
+        else:
+            credentials, _ = google.auth.default()
+            options = ClientOptions(api_endpoint=settings.BINOME_CLOUD_TASKS_ENDPOINT or None)
+        self.client = tasks_v2.CloudTasksClient(credentials=credentials, transport="rest", client_options=options)
+
+    def put(self, raw: bytes) -> bool:
+        """Queue one verified delivery; False when the queue already has (or just had) it."""
+        task = tasks_v2.Task(name=f"{self.queue}/tasks/{task_id(raw)}", http_request=tasks_v2.HttpRequest(
+            url=self.target, http_method=tasks_v2.HttpMethod.POST, body=raw,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.secret}"}))
+        try:
+            self.client.create_task(parent=self.queue, task=task, timeout=TIMEOUT)
+        except exceptions.Conflict:  # ALREADY_EXISTS: queued, or ran within the hour
+            return False
+        except (exceptions.GoogleAPICallError, exceptions.RetryError, OSError) as exc:
+            raise QueueUnavailable(f"file Cloud Tasks indisponible : {type(exc).__name__}") from exc
+        return True
