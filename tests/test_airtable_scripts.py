@@ -107,6 +107,14 @@ def test_an_unreachable_function_or_a_missing_input_fails_the_run_in_french():
     assert no_record.error is not None and "« recordId » vide" in no_record.error
 
 
+def test_the_scripts_share_one_call_to_binome():
+    """Airtable scripts cannot import one another, so each carries the same closing helper: a fix
+    to one must reach the three."""
+    helpers = {(airtable_scripts.SCRIPTS / name).read_text(encoding="utf-8").split("// The same lines close")[1]
+               for name in FUNCTION_OF}
+    assert len(helpers) == 1
+
+
 def test_a_missing_node_fails_instead_of_skipping(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match="node not found"):
