@@ -16,7 +16,7 @@
 // access to the base can open the automation and read them, and the same secret runs binome's
 // scheduled jobs: treat editor access as access to it, and rotate it when an editor leaves.
 // To rotate: put the new value in Secret Manager and redeploy the functions (deploy/), then paste
-// it in the « secret » input of the three binome automations. Runs in between fail red
+// it in the « secret » input of the every binome automation. Runs in between fail red
 // (« secret invalide ») and change nothing: trigger them again once both sides hold the new value.
 
 const { recordId, functionUrl, secret } = input.config();
