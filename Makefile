@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser retention export erase
+.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser node retention export erase
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,13 +16,17 @@ demo: $(STAMP)
 	$(PY) -m local.demo
 
 # Types first (mypy --strict on the library, the functions, the schemas and the commands), then the suite.
-test: $(STAMP) browser
+test: $(STAMP) browser node
 	$(PY) -m mypy
 	$(PY) -m pytest
 
 # The console's browser test drives Debian's Chromium (never a downloaded browser build).
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+# The Airtable automation scripts (deploy/airtable/) are tested under Debian's Node (18 or later: global fetch).
+node:
+	@command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs; }
 
 run: $(STAMP)
 	$(PY) -m local.stack

@@ -1,7 +1,8 @@
 """Scheduler (and Airtable automation) endpoint: backfill from Typeform and retry failures, or
 replay one entry, or send an acknowledgement again.
 
-Body `{}` reconciles every form; `{"replay": "<journal record id or token>"}` replays one entry;
+Body `{}` reconciles every form; `{"replay": "<journal record id or token>"}` replays one entry (an
+automation does when a coordinator ticks « Rejouer » on it);
 `{"resend": "<record id>"}` resends the acknowledgement of a record whose « Renvoyer l'accusé » box
 a coordinator ticked.
 """

@@ -306,6 +306,7 @@ JOURNAL = TableSpec("journal", "Journal", (
     datetime("received_at", "Reçu le"),
     long_text("payload", "Données", "Le contenu reçu, pour pouvoir le rejouer."),
     number("attempts", "Tentatives"),
+    checkbox("replay_requested", "Rejouer"),
 ), "Chaque événement reçu et chaque échec.")
 
 BASE: tuple[TableSpec, ...] = (VOLUNTEERS, STRUCTURES, NEEDS, PAIRS, CHECK_INS, ANTENNAS, JOURNAL)

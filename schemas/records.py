@@ -237,6 +237,7 @@ class JournalEntry(AirtableRecord):
     received_at: dt.datetime | None = None
     payload: str = ""
     attempts: int | None = None
+    replay_requested: bool = False
 
 
 MODELS: tuple[type[AirtableRecord], ...] = (Volunteer, Structure, Need, Pair, CheckIn, Antenna, JournalEntry)

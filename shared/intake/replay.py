@@ -10,6 +10,7 @@ from schemas import options as opt
 from schemas.records import JournalEntry
 from schemas.typeform import WebhookPayload
 from shared.airtable import AirtableRejected
+from shared.airtable.diff import update_of
 from shared.errors import BinomeError
 from shared.intake.service import IntakeService, Outcome
 
@@ -34,6 +35,7 @@ def find_entry(service: IntakeService, reference: str) -> JournalEntry:
 
 def replay(service: IntakeService, reference: str) -> Outcome:
     entry = find_entry(service, reference)
+    release_request(service, entry)
     if entry.status not in REPLAYABLE:
         raise ReplayRefused(f"L'entrée {entry.external_ref} est « {entry.status} » : seules les entrées "
                             "« Rejeté » ou « Erreur » se rejouent.")
@@ -43,3 +45,11 @@ def replay(service: IntakeService, reference: str) -> Outcome:
         raise ReplayRefused(f"Les données de l'entrée {entry.external_ref} ne sont pas une réponse Typeform.") from None
     return service.process(payload.form_response, entry.payload, replay=True)
 
+
+
+def release_request(service: IntakeService, entry: JournalEntry) -> None:
+    """Untick « Rejouer » before anything else: the coordinators' automation fires when the box
+    is ticked, so whatever this replay does (done, refused, failed), ticking it again asks again."""
+    untick = update_of(entry, {"replay_requested": False})
+    if untick is not None:
+        service.gateway.update([untick])
