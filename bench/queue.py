@@ -1,0 +1,103 @@
+"""A burst of signed Typeform deliveries posted straight to the webhook, 32 at a time, Airtable's
+limit on — once written by the webhook itself, once through the base's queue (Cloud Tasks stand-in,
+`intake_writer` one task at a time). For each: the webhook's answer times (p50, p95, max), answers
+that were not 2xx, the time until every sign-up is in the base against the floor (two records per
+sign-up, 10 a request, 5 requests/s), the requests/s put on the base, and 429s.
+
+    QUEUE_BURST=200 python -m bench.queue
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import statistics
+import time
+
+import google.oauth2.credentials
+import requests
+from google.cloud import tasks_v2
+
+from bench.stack import provisioned
+from local.campaign import Campaign
+from local.emulator import EmulatorControl
+from local.stack import LocalStack
+from schemas.forms import FORMS
+from schemas.records import Volunteer
+from shared import bootstrap
+from shared.airtable.pacer import AIRTABLE_REQUESTS_PER_SECOND
+from shared.signatures import sign_typeform
+
+CONCURRENCY = 32
+TYPEFORM_TIMEOUT = 30.0  # seconds Typeform waits for an answer
+QUEUE = "projects/binome-bench/locations/europe-west1/queues/airtable-base"
+
+
+def payloads(control: EmulatorControl, form_id: str, count: int, first: int) -> list[bytes]:
+    """Real-format deliveries built by the Typeform stand-in (its form has no webhook here)."""
+    campaign = Campaign(seed=first)
+    return [json.dumps(control.call("POST", f"/typeform/{form_id}/submit",
+                                    json={"answers": campaign.volunteer(first + n)})["payload"],
+                       ensure_ascii=False).encode() for n in range(count)]
+
+
+def post(url: str, secret: str, body: bytes) -> tuple[float, int]:
+    started = time.perf_counter()
+    try:
+        status = requests.post(url, data=body, timeout=TYPEFORM_TIMEOUT, headers={
+            "Content-Type": "application/json", "Typeform-Signature": sign_typeform(secret, body)}).status_code
+    except requests.Timeout:
+        status = 0
+    return time.perf_counter() - started, status
+
+
+def airtable_counts(control: EmulatorControl) -> tuple[int, int]:
+    stats = control.call("GET", "/stats")
+    return (sum(n for key, n in stats["requests"].items() if key.startswith("airtable")),
+            stats["errors"].get("airtable 429", 0))
+
+
+def burst(stack: LocalStack, control: EmulatorControl, bodies: list[bytes]) -> str:
+    url, secret = f"{stack.functions.url}/typeform_webhook/", stack.settings.TYPEFORM_SECRET
+    before = len(bootstrap.gateway().all(Volunteer, fields=["email"]))
+    requests_before, throttled_before = airtable_counts(control)
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
+        answers = list(pool.map(lambda body: post(url, secret, body), bodies))
+    answered = time.perf_counter() - started
+    control.call("POST", "/deliveries/wait", json={"timeout": 3600}, timeout=3700)
+    complete = time.perf_counter() - started
+    landed = len(bootstrap.gateway().all(Volunteer, fields=["email"])) - before
+    used, throttled = (a - b for a, b in zip(airtable_counts(control), (requests_before, throttled_before)))
+    times = sorted(t for t, _ in answers)
+    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+    floor = 2 * len(bodies) / 10 / AIRTABLE_REQUESTS_PER_SECOND
+    failed = sum(1 for _, status in answers if not 200 <= status < 300)
+    return (f"webhook p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max "
+            f"{times[-1] * 1000:.0f} ms ({failed} not 2xx, all answered in {answered:.1f} s); {landed} sign-ups in "
+            f"the base after {complete:.1f} s (floor {floor:.0f} s, {complete / floor:.1f}×); {used} Airtable "
+            f"requests = {used / complete:.2f}/s; 429 answers: {throttled}")
+
+
+def main() -> None:
+    count = int(os.environ.get("QUEUE_BURST", "200"))
+    with provisioned() as (stack, control):
+        control.airtable_config(rate_limit=AIRTABLE_REQUESTS_PER_SECOND)
+        form_id = stack.settings.TYPEFORM_FORM_VOLUNTEER
+        control.create_form(form_id, FORMS["volunteer"].definition)
+        print(f"A burst of {count} signed sign-ups posted to the webhook, {CONCURRENCY} at a time "
+              "(Airtable limit on, vendors' events unplugged):")
+        print(f"  written by the webhook: {burst(stack, control, payloads(control, form_id, count, 0))}", flush=True)
+        client = tasks_v2.CloudTasksClient(credentials=google.oauth2.credentials.Credentials(token="bench"),
+                                           transport="rest", client_options={
+                                               "api_endpoint": stack.settings.BINOME_CLOUD_TASKS_ENDPOINT})
+        client.create_queue(parent=QUEUE.rsplit("/queues/", 1)[0], queue=tasks_v2.Queue(
+            name=QUEUE, rate_limits=tasks_v2.RateLimits(max_dispatches_per_second=AIRTABLE_REQUESTS_PER_SECOND,
+                                                        max_concurrent_dispatches=1)))
+        bootstrap.configure(stack.settings.rebuilt(BINOME_INTAKE_QUEUE=QUEUE))
+        print(f"  through the queue:      {burst(stack, control, payloads(control, form_id, count, count))}")
+
+
+if __name__ == "__main__":
+    main()
