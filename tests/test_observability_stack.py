@@ -113,10 +113,10 @@ def test_a_failure_the_library_journaled_is_not_journaled_twice(live, capfd):
     live.unplug_vendor_events()
     # The sign-up's write is refused: intake keeps the answer as « Erreur » and answers 500.
     live.control("POST", "/faults", json={"service": "airtable", "status": 422, "count": 1, "match": "PATCH"})
-    live.post_webhook(payload_for(live, "volunteer"))
-    statuses = sorted((e.source, e.status) for e in live.gateway.all(JournalEntry)
-                      if e.status == "Erreur")
-    assert statuses in ([], [("Typeform", "Erreur")])
+    assert live.post_webhook(payload_for(live, "volunteer")).status_code == 500
+    assert [(e.source, e.status) for e in live.gateway.all(JournalEntry)] == [("Typeform", "Erreur")]
+    [line] = summaries(capfd.readouterr().out)
+    assert (line["function"], line["outcome"]) == ("typeform_webhook", "failed")
 
 
 # --- the campaign ------------------------------------------------------------------------------------
@@ -186,3 +186,9 @@ def test_a_small_campaign_logs_no_email_and_no_phone(live, capfd, caplog, tmp_pa
     leaked = sorted(value for value in personal_values(people) if value in written)
     assert leaked == []
     assert [m[0] for m in (*EMAIL.finditer(written), *FRENCH_PHONE.finditer(written), *E164.finditer(written))] == []
+
+
+def test_every_entry_point_logs_its_requests():
+    import main
+
+    assert [name for name in main.ENTRY_POINTS if not hasattr(getattr(main, name), "__wrapped__")] == []
