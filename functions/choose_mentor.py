@@ -7,12 +7,14 @@ from __future__ import annotations
 import flask
 
 from shared import bootstrap, http
+from shared.observability.summary import observed
 from shared.links import LinkRefused
 from shared.matching.choices import ANSWER, Page
 from shared.matching.suggestions import CHOICE
 from shared.pages import message
 
 
+@observed
 def choose_mentor(request: flask.Request) -> flask.Response | http.Answer:
     if request.method not in ("GET", "POST"):
         return http.method_not_allowed()

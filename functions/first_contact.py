@@ -5,8 +5,10 @@ from __future__ import annotations
 import flask
 
 from shared import bootstrap, http
+from shared.observability.summary import observed
 
 
+@observed
 def first_contact(request: flask.Request) -> flask.Response | http.Answer:
     if request.method not in ("GET", "POST"):
         return http.method_not_allowed()

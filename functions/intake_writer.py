@@ -7,8 +7,10 @@ import flask
 
 from functions.typeform_webhook import outcome_json
 from shared import bootstrap, http
+from shared.observability.summary import observed
 
 
+@observed
 def intake_writer(request: flask.Request) -> http.Answer:
     refused = http.refuse_automation(request)
     if refused is not None:

@@ -14,6 +14,7 @@ from typing import Any
 import flask
 
 from shared import bootstrap, http
+from shared.observability.summary import observed
 from shared.intake.reconcile import reconcile as run_reconcile
 from shared.intake.reconcile import sends_line
 from shared.intake.replay import ReplayRefused, replay
@@ -21,6 +22,7 @@ from shared.settings import get_settings
 from shared.typeform_client import TypeformClient
 
 
+@observed
 def reconcile(request: flask.Request) -> http.Answer:
     body = http.automation_body(request, ", par exemple {} ou {\"replay\": \"…\"}")
     if isinstance(body, tuple):

@@ -8,8 +8,10 @@ from typing import Any
 import flask
 
 from shared import bootstrap, http
+from shared.observability.summary import observed
 
 
+@observed
 def retention(request: flask.Request) -> http.Answer:
     return http.refuse_automation(request) or http.answer(run)
 

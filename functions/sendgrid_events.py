@@ -6,10 +6,12 @@ from __future__ import annotations
 import flask
 
 from shared import bootstrap, http
+from shared.observability.summary import observed
 from shared.settings import get_settings
 from shared.signatures import SENDGRID_SIGNATURE, SENDGRID_TIMESTAMP, verify_sendgrid
 
 
+@observed
 def sendgrid_events(request: flask.Request) -> http.Answer:
     if request.method != "POST":
         return http.method_not_allowed()

@@ -9,12 +9,14 @@ from typing import Any
 import flask
 
 from shared import bootstrap, http
+from shared.observability.summary import observed
 from shared.matching.suggestions import shortage_line
 
 
 SHORTAGE_LINES = 20  # where volunteers are missing most: whom to recruit
 
 
+@observed
 def suggest_mentors(request: flask.Request) -> http.Answer:
     body = http.automation_body(request, " : {} ou {\"need\": \"rec…\"}")
     if isinstance(body, tuple):

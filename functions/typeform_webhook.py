@@ -6,6 +6,7 @@ from __future__ import annotations
 import flask
 
 from shared import bootstrap, http
+from shared.observability.summary import observed
 from shared.intake.service import Outcome
 from shared.settings import get_settings
 from shared.signatures import verify_typeform
@@ -13,6 +14,7 @@ from shared.signatures import verify_typeform
 QUEUED = "En file"
 
 
+@observed
 def typeform_webhook(request: flask.Request) -> http.Answer:
     if request.method != "POST":
         return http.method_not_allowed()

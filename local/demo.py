@@ -306,7 +306,9 @@ def summary_lines(stack_url: str, elapsed: float) -> list[str]:
 
 def main() -> int:
     quiet_request_logs()
-    logging.getLogger("shared").setLevel(logging.ERROR)  # the Journal tells the story; keep the bar readable
+    # The Journal tells the story; keep the bar readable (a line per request would bury it).
+    for name in ("shared", "binome.requests"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     settings = get_settings()
     if EmulatorControl(settings.emulator_url).healthy():
         print(f"Une pile locale tourne déjà sur {settings.emulator_url} : arrêtez `make run` (Ctrl-C) "

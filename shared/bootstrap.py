@@ -16,6 +16,7 @@ from shared.esign.auth import JwtTokens, StaticToken, TokenSource
 from shared.esign.docusign import DocuSignESign
 from shared.intake.queue import IntakeQueue
 from shared.intake.service import IntakeService
+from shared.journal import Journal
 from shared.links import Links
 from shared.mail.sendgrid import SendGridMailer
 from shared.onboarding.connect import ConnectService
@@ -26,12 +27,22 @@ from shared.matching.choices import ChoiceService
 from shared.followup.daily import DailyFollowUp
 from shared.matching.proposals import Proposals
 from shared.matching.suggestions import SuggestionService
+from shared.observability.logs import install as install_logs
 from shared.onboarding.service import OnboardingService
 from shared.privacy.erasure import Eraser
 from shared.privacy.local_files import VAR
 from shared.privacy.service import RetentionJob
 from shared.typeform_client import TypeformClient
 from shared.settings import Settings, get_settings, use_settings
+
+
+@functools.lru_cache(maxsize=1)
+def logs() -> None:
+    """The process's logs: redacted, on stdout, as Cloud Logging's JSON lines unless the settings
+    ask a local run for text."""
+    settings = get_settings()
+    install_logs(json_lines=settings.BINOME_LOG_FORMAT == "json" or not settings.is_local,
+                 project=settings.GOOGLE_CLOUD_PROJECT)
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,6 +60,11 @@ def esign() -> DocuSignESign:
     settings = get_settings()
     tokens: TokenSource = StaticToken() if settings.is_local else JwtTokens(settings)
     return DocuSignESign(settings, tokens)
+
+
+@functools.lru_cache(maxsize=1)
+def journal() -> Journal:
+    return Journal(gateway())
 
 
 @functools.lru_cache(maxsize=1)
@@ -133,8 +149,8 @@ def retention() -> RetentionJob:
     return RetentionJob(gateway(), mailer(), eraser(), get_settings())
 
 
-SERVICES = (gateway, mailer, esign, alerts, onboarding, intake, connect, events, links, daily, first_contact,
-            suggestions, choices, proposals, follow_up, typeform, eraser, retention, intake_queue)
+SERVICES = (logs, gateway, journal, mailer, esign, alerts, onboarding, intake, connect, events, links, daily,
+            first_contact, suggestions, choices, proposals, follow_up, typeform, eraser, retention, intake_queue)
 
 
 def configure(settings: Settings | None) -> Settings | None:

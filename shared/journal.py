@@ -10,10 +10,12 @@ from pyairtable.formulas import AND, EQ, OR, Field
 from schemas import options as opt
 from schemas.records import JournalEntry
 from shared.airtable import AirtableGateway
+from shared.observability.context import note_failure_journaled
 
 FINAL = {opt.JournalStatus.DONE.value, opt.JournalStatus.UPDATED.value, opt.JournalStatus.REJECTED.value}
 MAX_PAYLOAD_CHARS = 95_000  # Airtable long text holds 100,000 characters
 REFS_PER_QUERY = 100
+FAILURE_TYPE = "Échec"
 
 
 def _ref(value: str) -> EQ:
@@ -51,3 +53,14 @@ class Journal:
         if attempts is not None:
             entry.attempts = attempts
         self.gateway.upsert([entry], key="external_ref")
+        if status == opt.JournalStatus.ERROR:
+            note_failure_journaled()
+
+    def failure(self, function: str, request_id: str, what: str, trace_id: str | None = None) -> None:
+        """A request that failed on our side, for coordinators: which function, when, and the trace
+        that finds its log lines."""
+        where = f" Trace : {trace_id}." if trace_id else ""
+        self.record(f"échec:{function}:{request_id}", opt.JournalSource.BINOME, FAILURE_TYPE,
+                    opt.JournalStatus.ERROR, f"Échec de {function}",
+                    f"La fonction {function} a échoué ({what}) ; l'expéditeur peut réessayer. "
+                    f"Le détail est dans les journaux de la fonction.{where}")

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     BINOME_AIRTABLE_RATE: float = Field(5.0, gt=0)
     # Seconds Airtable refuses a base after a 429; the process holds its requests that long.
     BINOME_AIRTABLE_PENALTY: float = Field(30.0, ge=0)
+    # Logs are Cloud Logging's JSON lines; a local run may ask for plain text (production never does).
+    BINOME_LOG_FORMAT: Literal["json", "text"] = "json"
+    # The project whose Cloud Trace the logs link to (Cloud Run sets none by itself: deploy sets it).
+    # Without it the logs still carry the trace id, unlinked.
+    GOOGLE_CLOUD_PROJECT: str = ""
 
     AIRTABLE_TOKEN: str = "patLocalDevelopmentToken"
     AIRTABLE_BASE_ID: str = Field("appBinomeLocal001", pattern=r"^app[A-Za-z0-9]{14}$")
@@ -156,9 +161,11 @@ class IsolatedSettings(Settings):
         return (init_settings,)
 
 
+# Optional everywhere: only the links between log lines and traces depend on it.
+OPTIONAL_IN_PRODUCTION = ("GOOGLE_CLOUD_PROJECT",)
 # Every variable production must set explicitly (ports and BINOME_ENV have safe defaults).
 PRODUCTION_REQUIRED = tuple(
-    name for name in Settings.model_fields if not name.startswith("BINOME_")
+    name for name in Settings.model_fields if not name.startswith("BINOME_") and name not in OPTIONAL_IN_PRODUCTION
 )
 
 

@@ -28,6 +28,7 @@ from schemas.records import META, AirtableRecord
 from shared.airtable.diff import plan_sync
 from shared.airtable.pacer import RequestPacer, pacer_for
 from shared.errors import BinomeError
+from shared.observability.context import AIRTABLE, count_call
 from shared.settings import Settings
 
 R = TypeVar("R", bound=AirtableRecord)
@@ -85,6 +86,7 @@ class PacedAdapter(HTTPAdapter):
         for attempt in itertools.count():
             with self.pacer.slot():
                 self.counts[request.method or "GET"] += 1
+                count_call(AIRTABLE)
                 response = super().send(request, *args, **kwargs)
             if response.status_code != 429 or attempt >= self.penalty_retries:
                 return response

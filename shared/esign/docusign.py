@@ -16,6 +16,7 @@ from docusign_esign import (ApiClient, CustomFields, Envelope, EnvelopeDefinitio
 from docusign_esign.client.api_exception import ApiException
 
 from shared.esign.auth import TokenSource
+from shared.observability.context import DOCUSIGN, count_call
 from shared.esign.port import (REFERENCE_FIELD, ESignRefused, ESignUnavailable, ESignUncertain, EnvelopeRequest,
                                FoundEnvelope)
 from shared.settings import Settings
@@ -34,6 +35,7 @@ class DocuSignESign:
 
     def _call(self, action: Callable[[], T]) -> T:
         self.calls += 1
+        count_call(DOCUSIGN)
         self.client.set_default_header("Authorization", self.tokens.authorization())
         try:
             return action()

@@ -16,6 +16,7 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from shared.mail.message import Email, MailRefused, MailUnavailable, MailUncertain
+from shared.observability.context import SENDGRID, count_call
 from shared.settings import Settings
 
 TIMEOUT = 30  # seconds
@@ -49,6 +50,7 @@ class SendGridMailer:
 
     def send(self, email: Email) -> str:
         self.calls += 1
+        count_call(SENDGRID)
         try:
             response = self.client.send(self.body(email))
         except HTTPError as exc:
