@@ -10,7 +10,7 @@ import pytest
 
 from shared import http
 from shared.settings import isolated_settings, use_settings
-from shared.signatures import AUTOMATION_HEADER
+from shared.signatures import AUTOMATION_HEADER, verify_automation, verify_secret
 
 SECRET = "automation-secret-for-tests"
 GOOGLE_TOKEN = "Bearer eyJhbGciOiJSUzI1NiJ9.oidc.token"
@@ -52,3 +52,8 @@ def test_anything_else_is_refused(headers):
 
 def test_only_post_is_accepted():
     assert refused_status({AUTOMATION_HEADER: SECRET}, method="GET") == 405
+
+
+def test_an_empty_secret_verifies_nothing():
+    assert not verify_secret("", "") and not verify_secret("", None)
+    assert not verify_automation("", "Bearer ", "")

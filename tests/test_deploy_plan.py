@@ -111,8 +111,12 @@ def test_a_value_with_a_comma_switches_gcloud_to_another_delimiter():
 
 
 def test_the_runtime_account_may_read_every_secret():
-    bound = {s.argv[3] for s in full_plan() if isinstance(s, Command) and s.argv[:3] == (
-        "gcloud", "secrets", "add-iam-policy-binding")}
+    bindings = [s.argv for s in full_plan() if isinstance(s, Command) and s.argv[:3] == (
+        "gcloud", "secrets", "add-iam-policy-binding")]
+    bound = {argv[3] for argv in bindings}
+    for argv in bindings:
+        assert flag(argv, "role") == "roles/secretmanager.secretAccessor"
+        assert flag(argv, "member") == "serviceAccount:binome-fn@binome-prod.iam.gserviceaccount.com"
     assert bound == {planner.secret_name(configured()[0], name) for name in SECRETS}
 
 
