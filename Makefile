@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser node retention export erase
+.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser node retention export erase deploy
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ export: $(STAMP)
 # make erase EMAIL=someone@example.org
 erase: $(STAMP)
 	$(PY) -m commands.erase $(EMAIL)
+
+# Google Cloud: functions, scheduler jobs, vendor webhooks (deploy/README.md). DRY_RUN=1 prints the plan.
+deploy: $(STAMP)
+	$(PY) -m deploy
 
 bench: $(STAMP)
 	$(PY) -m bench

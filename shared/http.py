@@ -14,7 +14,7 @@ from shared.airtable import AirtableRejected, AirtableUnavailable
 from shared.onboarding.connect import NotYetRecorded
 from shared.settings import get_settings
 from shared.intake.queue import QueueUnavailable
-from shared.signatures import verify_bearer
+from shared.signatures import AUTOMATION_HEADER, verify_automation
 from shared.typeform_client import TypeformError
 
 log = logging.getLogger(__name__)
@@ -48,11 +48,13 @@ def method_not_allowed() -> Answer:
 
 
 def refuse_automation(request: Any) -> Answer | None:
-    """The answer refusing a scheduler or automation call (POST, bearer `AUTOMATION_SECRET`), if
-    it must be refused."""
+    """The answer refusing a scheduler or automation call, if it must be refused: POST, with
+    `AUTOMATION_SECRET` as a bearer token (Airtable automations) or in `X-Binome-Automation` (the
+    scheduler, which sends its OIDC token as the bearer; see deploy/README.md)."""
     if request.method != "POST":
         return method_not_allowed()
-    if not verify_bearer(get_settings().AUTOMATION_SECRET, request.headers.get("Authorization")):
+    if not verify_automation(get_settings().AUTOMATION_SECRET, request.headers.get("Authorization"),
+                             request.headers.get(AUTOMATION_HEADER)):
         return unauthorized()
     return None
 

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     # queues each delivery and `intake_writer` writes it at the base's pace; empty, it writes at once.
     BINOME_INTAKE_QUEUE: str = ""
     BINOME_CLOUD_TASKS_ENDPOINT: str = ""  # Google's by default; the stand-in's locally
+    BINOME_TASKS_INVOKER: str = ""  # the service account Cloud Tasks signs in as to call the private writer
     # Months of inactivity after which a person's data is anonymised (warned a month before).
     BINOME_RETENTION_MONTHS: int = Field(24, ge=2)
 

@@ -41,6 +41,22 @@ def verify_bearer(expected: str, header: str | None) -> bool:
         hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
+# Where a scheduler call carries the automation secret: its `Authorization` header already holds the
+# Google OIDC token that Cloud Run checks before a private function is reached.
+AUTOMATION_HEADER = "X-Binome-Automation"
+
+
+def verify_secret(expected: str, given: str | None) -> bool:
+    """A shared secret sent as is (never an empty one), compared in constant time."""
+    return bool(expected) and hmac.compare_digest((given or "").strip().encode(), expected.encode())
+
+
+def verify_automation(expected: str, authorization: str | None, automation_header: str | None) -> bool:
+    """An automation or scheduler call: `Authorization: Bearer <secret>` (Airtable automations) or
+    the secret in `X-Binome-Automation` (the scheduler, whose `Authorization` is its OIDC token)."""
+    return verify_bearer(expected, authorization) or verify_secret(expected, automation_header)
+
+
 def sign_docusign(key: str, body: bytes) -> str:
     """`X-DocuSign-Signature-n`: the base64 HMAC-SHA256 of the raw body, with the key as DocuSign
     shows it (used as-is, not decoded)."""

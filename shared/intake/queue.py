@@ -24,6 +24,7 @@ from google.cloud import tasks_v2
 
 from shared.errors import BinomeError
 from shared.settings import Settings
+from shared.signatures import AUTOMATION_HEADER
 
 TIMEOUT = 10.0  # seconds: the webhook must answer well within Typeform's 30
 
@@ -48,6 +49,7 @@ class IntakeQueue:
         self.queue = settings.BINOME_INTAKE_QUEUE
         self.target = f"{settings.PUBLIC_URL}/intake_writer/"
         self.secret = settings.AUTOMATION_SECRET
+        self.invoker = settings.BINOME_TASKS_INVOKER
         credentials: google.auth.credentials.Credentials
         if settings.is_local:  # the stand-in takes any bearer token
             credentials = google.oauth2.credentials.Credentials(token="local")  # type: ignore[no-untyped-call]
@@ -59,9 +61,13 @@ class IntakeQueue:
 
     def put(self, raw: bytes) -> bool:
         """Queue one verified delivery; False when the queue already has (or just had) it."""
-        task = tasks_v2.Task(name=f"{self.queue}/tasks/{task_id(raw)}", http_request=tasks_v2.HttpRequest(
-            url=self.target, http_method=tasks_v2.HttpMethod.POST, body=raw,
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.secret}"}))
+        # The secret rides in its own header: `Authorization` carries Google's token when the writer
+        # is private (deployed, Cloud Tasks signs in as `BINOME_TASKS_INVOKER`).
+        request = tasks_v2.HttpRequest(url=self.target, http_method=tasks_v2.HttpMethod.POST, body=raw,
+                                       headers={"Content-Type": "application/json", AUTOMATION_HEADER: self.secret})
+        if self.invoker:
+            request.oidc_token = tasks_v2.OidcToken(service_account_email=self.invoker, audience=self.target)
+        task = tasks_v2.Task(name=f"{self.queue}/tasks/{task_id(raw)}", http_request=request)
         try:
             self.client.create_task(parent=self.queue, task=task, timeout=TIMEOUT)
         except exceptions.Conflict:  # ALREADY_EXISTS: queued, or ran within the hour
