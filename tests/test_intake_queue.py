@@ -118,6 +118,31 @@ def test_the_webhook_queues_and_the_writer_writes_each_sign_up_once(queued):
     assert sorted(m["recipients"][0] for m in welcomes) == sorted(v.email for v in volunteers)
 
 
+def test_the_writer_takes_queued_sign_ups_along_ten_at_a_time(queued):
+    live = queued
+    client = client_for(live.emulator_url)
+    name = bootstrap.get_settings().BINOME_INTAKE_QUEUE
+    live.unplug_vendor_events()  # count the writer's own requests
+    client.pause_queue(name=name)  # a campaign's spike: deliveries pile up faster than the base takes them
+    for n in range(25):
+        assert live.post_webhook(sign_up(live, n)).json()["statut"] == "En file"
+    live.post_webhook(sign_up(live, 7))  # a repeat, refused by the queue
+    before = live.control("GET", "/stats")["requests"]
+    client.resume_queue(name=name)
+    live.settle()
+    after = live.control("GET", "/stats")["requests"]
+    used = sum(after.get(k, 0) - before.get(k, 0) for k in after if k.startswith("airtable"))
+    assert len(live.gateway.all(Volunteer)) == 25
+    entries = [e for e in live.gateway.all(JournalEntry) if e.source == "Typeform"]
+    assert sorted(e.status for e in entries) == ["Traité"] * 25
+    welcomes = [m["recipients"][0] for m in live.control("GET", "/outbox")["messages"] if "accuse" in m["categories"]]
+    assert sorted(welcomes) == sorted(f"p{n}@exemple.fr" for n in range(25))  # once each
+    # One by one: 5 requests a sign-up (125). Together: a read, a write, claims, outcomes and the
+    # Journal, 10 records a request, for each batch of ten (three batches).
+    assert used <= 3 * 8, used
+    assert list(client.list_tasks(parent=name)) == []
+
+
 def test_airtable_down_makes_the_queue_retry_and_the_sign_up_lands_once(queued):
     live = queued
     live.control("POST", "/faults", json={"service": "airtable", "status": 503, "count": 6})

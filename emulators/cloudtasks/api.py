@@ -1,6 +1,6 @@
 """The local Cloud Tasks: the part of the v2 REST API binome uses, and the dispatching behind it.
 
-Queues: create and get (rate limits, retry configuration). Tasks: create, get, list (BASIC or FULL
+Queues: create, get, pause and resume (rate limits, retry configuration). Tasks: create, get, list (BASIC or FULL
 view: only FULL carries the body), delete. A task given a name is refused with ALREADY_EXISTS while
 a task of that name is queued, and for an hour after it ran or was deleted — the queue itself
 refuses a duplicate. HTTP tasks are dispatched to their URL with their headers and body (plus
@@ -60,6 +60,7 @@ class Queue:
     doublings: int
     max_attempts: int
     tasks: dict[str, "Task"] = field(default_factory=dict)
+    paused: bool = False
     running: int = 0
     tokens: float = 1.0
     refilled: float = field(default_factory=time.monotonic)
@@ -76,7 +77,7 @@ class Queue:
                    int(retry.get("maxAttempts", DEFAULTS["maxAttempts"])))
 
     def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "state": "RUNNING",
+        return {"name": self.name, "state": "PAUSED" if self.paused else "RUNNING",
                 "rateLimits": {"maxDispatchesPerSecond": self.per_second, "maxBurstSize": self.burst,
                                "maxConcurrentDispatches": self.concurrent},
                 "retryConfig": {"maxAttempts": self.max_attempts, "minBackoff": f"{self.min_backoff}s",
@@ -197,6 +198,8 @@ class CloudTasksState:
         now, clock = time.time(), time.monotonic()
         started = False
         for queue in self.queues.values():
+            if queue.paused:
+                continue
             for task in sorted(queue.tasks.values(), key=lambda t: (t.due, t.created)):
                 if queue.running >= queue.concurrent:
                     break
@@ -267,6 +270,19 @@ def cloudtasks_blueprint(state: CloudTasksState, faults: FaultBoard) -> Blueprin
     def get_queue(project: str, location: str, queue: str) -> Response:
         found = queue_or_404(project, location, queue)
         return found if isinstance(found, Response) else json_response(found.as_json())
+
+    @bp.post(f"/{location}/queues/<queue_action>")
+    def queue_action(project: str, location: str, queue_action: str) -> Response:
+        queue, _, action = queue_action.partition(":")
+        found = queue_or_404(project, location, queue)
+        if isinstance(found, Response):
+            return found
+        if action not in ("pause", "resume"):
+            return google_error(400, "INVALID_ARGUMENT", f"Unsupported queue action: {action or '(none)'}")
+        with state.changed:
+            found.paused = action == "pause"
+            state.changed.notify_all()
+        return json_response(found.as_json())
 
     @bp.post(f"/{location}/queues/<queue>/tasks")
     def create_task(project: str, location: str, queue: str) -> Response:

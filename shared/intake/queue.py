@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 
 import google.auth
 import google.auth.credentials
@@ -26,6 +27,7 @@ from shared.errors import BinomeError
 from shared.settings import Settings
 from shared.signatures import AUTOMATION_HEADER
 
+log = logging.getLogger(__name__)
 TIMEOUT = 10.0  # seconds: the webhook must answer well within Typeform's 30
 
 
@@ -75,3 +77,27 @@ class IntakeQueue:
         except (exceptions.GoogleAPICallError, exceptions.RetryError, OSError) as exc:
             raise QueueUnavailable(f"file Cloud Tasks indisponible : {type(exc).__name__}") from exc
         return True
+
+    def others(self, own: str, limit: int) -> list[tuple[str, bytes]]:
+        """Up to `limit` queued deliveries besides the task being run (`own`, its id), oldest
+        first: the writer takes them along so they are written 10 records a request. The queue
+        dispatches one task at a time, so no other writer holds them."""
+        try:
+            listed = self.client.list_tasks(request={"parent": self.queue, "response_view": tasks_v2.Task.View.FULL,
+                                                     "page_size": limit + 1}, timeout=TIMEOUT)
+            page = next(iter(listed.pages), None)
+        except (exceptions.GoogleAPICallError, exceptions.RetryError, OSError):
+            return []  # its own task still goes; the others come in their turn
+        tasks = list(page.tasks) if page is not None else []
+        return [(t.name, t.http_request.body) for t in tasks if not t.name.endswith("/" + own)][:limit]
+
+    def forget(self, names: list[str]) -> None:
+        """Remove the tasks written along with another; one left behind is dispatched later and
+        found already handled."""
+        for name in names:
+            try:
+                self.client.delete_task(name=name, timeout=TIMEOUT)
+            except exceptions.NotFound:
+                pass
+            except (exceptions.GoogleAPICallError, exceptions.RetryError, OSError) as exc:
+                log.warning("task left in the queue: %s", type(exc).__name__)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from pyairtable.formulas import EQ, OR, Field, Formula
 
@@ -80,6 +80,11 @@ class OnboardingService:
         """Right after a sign-up wrote what it owes: send it now."""
         return self._send_owed(person, needs, self.clock(), waiting_allowed=False)
 
+    def after_sign_ups(self, people: Sequence[Person]) -> Report:
+        """Right after several sign-ups wrote what they owe (the queue's writer): send it all, the
+        claims and the outcomes written 10 a request."""
+        return self._send_owed_all([(person, None) for person in people], self.clock(), waiting_allowed=False)
+
     def sweep(self, person: Person, needs: list[Need] | None = None) -> Report:
         """For `reconcile`: what is owed and due on this record, leaving recent intents to the
         sign-up that wrote them (its retries come first)."""
@@ -129,24 +134,41 @@ class OnboardingService:
 
     def _send_owed(self, person: Person, needs: list[Need] | None, now: dt.datetime,
                    waiting_allowed: bool) -> Report:
+        return self._send_owed_all([(person, needs)], now, waiting_allowed)
+
+    def _send_owed_all(self, people: Sequence[tuple[Person, list[Need] | None]], now: dt.datetime,
+                       waiting_allowed: bool) -> Report:
+        """Claim what each person is owed (10 claims a request), send what this process owns, then
+        record every outcome (10 records a request)."""
         report = Report()
-        email = rules.email_owed(person) and self._due(person.email_status, person.email_prepared_at,
-                                                        person.email_attempts, now, waiting_allowed, report)
-        envelope = rules.envelope_owed(person) and self._due(person.envelope_status, person.envelope_prepared_at,
-                                                              person.envelope_attempts, now, waiting_allowed, report)
-        jobs = ([Job(rules.email_job_key(person), f"Envoi : {person.email_kind} ({person.record_id})")] if email else []) \
-            + ([Job(rules.envelope_job_key(person), f"Envoi : document à signer ({person.record_id})")] if envelope else [])
-        if not jobs:
+        owed: list[tuple[Person, list[Need] | None, list[Job]]] = []
+        for person, needs in people:
+            email = rules.email_owed(person) and self._due(person.email_status, person.email_prepared_at,
+                                                            person.email_attempts, now, waiting_allowed, report)
+            envelope = rules.envelope_owed(person) and self._due(
+                person.envelope_status, person.envelope_prepared_at, person.envelope_attempts, now, waiting_allowed,
+                report)
+            jobs = ([Job(rules.email_job_key(person), f"Envoi : {person.email_kind} ({person.record_id})")]
+                    if email else []) \
+                + ([Job(rules.envelope_job_key(person), f"Envoi : document à signer ({person.record_id})")]
+                   if envelope else [])
+            if jobs:
+                owed.append((person, needs, jobs))
+        if not owed:
             return report
-        outcome: dict[str, Any] = {}
-        for held in claim(self.gateway, jobs):
-            if ":email:" in held.job.key:
-                outcome.update(self._email(person, needs, held, now, report))
-            else:
-                outcome.update(self._envelope(person, held, now, report))
-        update = update_of(person, outcome)
-        if update is not None:
-            self.gateway.update([update])
+        held = iter(claim(self.gateway, [job for _, _, jobs in owed for job in jobs]))
+        updates = []
+        for person, needs, jobs in owed:
+            outcome: dict[str, Any] = {}
+            for claimed in (next(held) for _ in jobs):
+                if ":email:" in claimed.job.key:
+                    outcome.update(self._email(person, needs, claimed, now, report))
+                else:
+                    outcome.update(self._envelope(person, claimed, now, report))
+            update = update_of(person, outcome)
+            if update is not None:
+                updates.append(update)
+        self.gateway.update(updates)
         return report
 
     def _due(self, status: str | None, prepared_at: dt.datetime | None, attempts: int | None, now: dt.datetime,
