@@ -19,6 +19,7 @@ from schemas.records import JournalEntry, Volunteer
 from shared import bootstrap
 from shared.intake.queue import task_id
 from tests.receiver import Receiver
+from tests.test_intake_crashes import DOUBTFUL, FAULTS, check_every_point
 from tests.test_intake_webhook import payload_for
 
 LOCATION = "projects/binome-test/locations/europe-west1"
@@ -176,3 +177,27 @@ def sign_up(live, n: int) -> bytes:
         if answer["field"]["ref"] == "email":
             answer["email"] = f"p{n}@exemple.fr"
     return json.dumps(payload, ensure_ascii=False).encode()
+
+
+# --- a batch interrupted at each of its requests ------------------------------------------------
+
+BATCH_REQUESTS = ["read", "people", "claim", "outcome", "journal"]  # the claims and outcomes of all three
+
+
+def three_queued_sign_ups(live) -> list[str]:
+    """Three sign-ups queued while the queue is paused, then let through together (the fault, if
+    any, is armed before: it hits the batch's n-th request)."""
+    client = client_for(live.emulator_url)
+    name = queue(client, "airtable-base", per_second=50)
+    bootstrap.configure(live.settings.rebuilt(BINOME_INTAKE_QUEUE=name))
+    client.pause_queue(name=name)
+    for n in range(3):
+        assert live.post_webhook(sign_up(live, n)).json()["statut"] == "En file"
+    client.resume_queue(name=name)
+    return [f"queuetoken{n:06d}" for n in range(3)]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_batch_interrupted_at_every_request_is_retried_by_the_queue_and_lands_once(live, fault):
+    check_every_point(live, lambda: three_queued_sign_ups(live), BATCH_REQUESTS, fault, DOUBTFUL,
+                      through_reconcile=False)
