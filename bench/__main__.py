@@ -1,14 +1,17 @@
 """Run every benchmark and print its figures."""
 
-from bench import airtable_emulator, followup, intake, matching, matching_base
+from bench import airtable_emulator, followup, intake, matching, matching_base, queue
+from bench.stack import quiet_logs
 
 
 def main() -> None:
+    quiet_logs()
     airtable_emulator.main()
     intake.main()
     matching.main()
     matching_base.main()
     followup.main()
+    queue.main()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ its run also sends the weekly digests (the collective's and one antenna's)."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import random
 import time
 
@@ -57,7 +56,6 @@ def daily(day: dt.date) -> DailyFollowUp:
 
 
 def main() -> None:
-    logging.getLogger("shared").setLevel(logging.ERROR)  # one warning per alert raised would drown the figures
     with provisioned() as (stack, control):
         with limit_lifted(control):
             seed(seeding_gateway(stack), random.Random(7))

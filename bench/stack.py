@@ -3,6 +3,7 @@ provisioned base, the vendors' events unplugged; the limit lifted only while dat
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -16,9 +17,16 @@ from shared.provision import provision
 from shared.settings import isolated_settings
 
 
+def quiet_logs() -> None:
+    """The figures, not a line per request nor one per alert raised."""
+    for name in ("shared", "binome.requests"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 @contextmanager
 def provisioned() -> Iterator[tuple[LocalStack, EmulatorControl]]:
     quiet_request_logs()
+    quiet_logs()
     with LocalStack(isolated_settings(), time_scale=1e-3) as stack:
         control = EmulatorControl(stack.emulators.url)
         control.ensure_base(stack.settings.AIRTABLE_BASE_ID)
