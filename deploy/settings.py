@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import BinomeError
-from shared.settings import VERIFYING_SECRETS, IsolatedSettings, Settings, production_problems
+from shared.settings import VERIFYING_SECRETS, GivenValuesOnly, IsolatedSettings, Settings, production_problems
 
 
 class DeployRefused(BinomeError):
@@ -53,17 +53,8 @@ class DeploySettings(BaseSettings):
         return value
 
 
-class IsolatedDeploySettings(DeploySettings):
+class IsolatedDeploySettings(GivenValuesOnly, DeploySettings):
     """Deploy settings made only of the values given: tests use them, whatever the shell exports."""
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
-                                   init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
 
 
 REQUIRED = ("GCP_PROJECT", "GCP_REGION", "GCP_SERVICE_ACCOUNT")

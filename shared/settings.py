@@ -145,12 +145,8 @@ class Settings(BaseSettings):
         return self
 
 
-class IsolatedSettings(Settings):
-    """Settings made only of the values given and the defaults: no environment, no `.env`.
-
-    Tests build theirs this way, so a shell that exports another stack's settings (or production
-    values) cannot point them anywhere but the emulators they start themselves.
-    """
+class GivenValuesOnly(BaseSettings):
+    """Settings made only of the values given and the defaults: no environment, no `.env`."""
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
@@ -160,6 +156,14 @@ class IsolatedSettings(Settings):
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
+
+
+class IsolatedSettings(GivenValuesOnly, Settings):
+    """The functions' settings made only of the values given and the defaults.
+
+    Tests build theirs this way, so a shell that exports another stack's settings (or production
+    values) cannot point them anywhere but the emulators they start themselves.
+    """
 
 
 # Optional everywhere: only the links between log lines and traces depend on it.
