@@ -93,6 +93,7 @@ def simulate(settings: Settings, control: EmulatorControl, rng: random.Random, r
         moment = at(day, RUN_AT)
         run = DailyFollowUp.build(gateway, bootstrap.mailer(), bootstrap.alerts(), settings, clock=lambda: moment).run()
         add(totals, run)
+        totals["en attente"] = run.waiting  # today's, not a sum
         messages = control.call("GET", "/outbox")["messages"]
         asks = [ASKED.search(m["text"]) for m in messages[seen:] if "suivi" in m["categories"]]
         seen = len(messages)
@@ -146,4 +147,6 @@ def story_lines(start: dt.date, last: dt.date, totals: collections.Counter[str],
         "- Binômes à la fin : " + ", ".join(f"{s} {n}" for s, n in statuses.most_common()),
         f"- Un binôme qui se brouille : {fell.name} — {fell.status} ({fell.reason}) ; un qui aboutit : {done.name} — "
         f"{done.status} ({done.reason}) ; {len(cast.stalled)} qui ne répondent jamais",
+        "- Bénévoles signés il y a trois semaines ou plus, toujours sans binôme (note « En attente ») : "
+        f"{totals['en attente']}",
     ]
