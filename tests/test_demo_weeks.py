@@ -49,7 +49,8 @@ def test_eight_simulated_weeks_tell_the_story_the_report_says(live, tmp_path):
     assert sorted(alerts) == sorted(f"[Alerte] Binôme à suivre : {p.name}" for p in (fell, stalled))
     check_ins = live.gateway.all(CheckIn)
     assert check_ins and all(today < c.date <= today + dt.timedelta(weeks=8) for c in check_ins)
-    assert "Un binôme qui se brouille" in lines[-1] and f"{fell.name} — Interrompu (Mésentente)" in lines[-1]
+    assert "Un binôme qui se brouille" in lines[-2] and f"{fell.name} — Interrompu (Mésentente)" in lines[-2]
+    assert lines[-1].endswith("(note « En attente ») : 0")  # every mentor here has a binôme
     digests = [m for m in live.control("GET", "/outbox")["messages"] if "synthese" in m["categories"]]
     assert len(digests) >= 8  # a Monday in each simulated week, the collective's
     assert "Synthèse de la semaine" in page.read_text(encoding="utf-8")
