@@ -14,7 +14,7 @@ from shared.typeform_client import TypeformClient
 def main() -> int:
     try:
         settings = get_settings()
-        report = reconcile(bootstrap.intake(), TypeformClient(settings), settings)
+        report = reconcile(bootstrap.intake(), TypeformClient(settings), settings, backlog=bootstrap.backlog())
     except BinomeError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -44,6 +44,7 @@ def replay_one(reference: str) -> dict[str, Any]:
 
 def reconcile_all() -> dict[str, Any]:
     settings = get_settings()
-    report = run_reconcile(bootstrap.intake(), TypeformClient(settings), settings)
+    report = run_reconcile(bootstrap.intake(), TypeformClient(settings), settings,
+                           backlog=bootstrap.backlog())
     return {"statut": "Traité", "formulaires": [r.line() for r in report.forms], "reprises": report.retries.line(),
             "envois": sends_line(report.sends)}

@@ -82,6 +82,11 @@ def intake_queue() -> IntakeQueue:
     return IntakeQueue(get_settings())
 
 
+def backlog() -> IntakeQueue | None:
+    """The base's queue when there is one: where `reconcile` sends the responses it finds missing."""
+    return intake_queue() if get_settings().BINOME_INTAKE_QUEUE else None
+
+
 @functools.lru_cache(maxsize=1)
 def intake() -> IntakeService:
     return IntakeService(gateway(), get_settings(), onboarding())

@@ -20,7 +20,9 @@ from shared import bootstrap
 from shared.intake.queue import task_id
 from tests.receiver import Receiver
 from tests.test_intake_crashes import DOUBTFUL, FAULTS, check_every_point
-from tests.test_intake_webhook import payload_for
+from tests.test_intake_reconcile import unplug_webhooks
+from tests.test_intake_webhook import VOLUNTEER, payload_for
+from tests.test_matching_flow import call
 
 LOCATION = "projects/binome-test/locations/europe-west1"
 
@@ -201,3 +203,30 @@ def three_queued_sign_ups(live) -> list[str]:
 def test_a_batch_interrupted_at_every_request_is_retried_by_the_queue_and_lands_once(live, fault):
     check_every_point(live, lambda: three_queued_sign_ups(live), BATCH_REQUESTS, fault, DOUBTFUL,
                       through_reconcile=False)
+
+
+# --- reconcile through the queue -----------------------------------------------------------------
+
+def test_reconcile_queues_what_the_webhook_missed_and_the_queue_refuses_what_it_holds(queued):
+    """Missed responses go through the writer (its budget, its batches); one whose delivery is
+    still queued is refused by the queue rather than handled twice at once."""
+    live = queued
+    client = client_for(live.emulator_url)
+    name = bootstrap.get_settings().BINOME_INTAKE_QUEUE
+    unplug_webhooks(live)
+    client.pause_queue(name=name)
+    first = live.submit("volunteer", {**VOLUNTEER, "email": "p0@exemple.fr"})
+    delivered = json.dumps(first["payload"], ensure_ascii=False).encode()
+    assert live.post_webhook(delivered).json()["statut"] == "En file"  # delivered, waiting its turn
+    for n in (1, 2, 3):  # submitted while the webhook was unreachable
+        live.submit("volunteer", {**VOLUNTEER, "email": f"p{n}@exemple.fr"})
+    line = volunteer_line(live, call(live, "reconcile", {}))
+    assert "1 déjà en file" in line and "3 mise(s) en file" in line
+    client.resume_queue(name=name)
+    live.settle()
+    assert sorted(v.email for v in live.gateway.all(Volunteer)) == [f"p{n}@exemple.fr" for n in range(4)]
+    assert "rien à rattraper" in volunteer_line(live, call(live, "reconcile", {}))
+
+
+def volunteer_line(live, report: dict) -> str:
+    return next(line for line in report["formulaires"] if live.form_id("volunteer") in line)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+from typing import Protocol
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -37,6 +38,7 @@ LAG_MARGIN = dt.timedelta(minutes=1)
 FIRST_RETRY = dt.timedelta(minutes=5)
 LONGEST_RETRY = dt.timedelta(hours=12)
 MAX_ATTEMPTS = 10
+QUEUED, ALREADY_QUEUED = "mise(s) en file", "déjà en file"
 
 
 @dataclass
@@ -94,15 +96,24 @@ def overlap(settings: Settings) -> dt.timedelta:
     return dt.timedelta(seconds=settings.BINOME_TYPEFORM_LAG) + LAG_MARGIN
 
 
+class Backlog(Protocol):
+    """Where a missed response goes when the base has a queue: to its writer, in turn."""
+
+    def put(self, raw: bytes) -> bool: ...
+
+
 def reconcile(service: IntakeService, client: TypeformClient, settings: Settings,
-              now: dt.datetime | None = None) -> ReconcileReport:
-    forms = [reconcile_form(form_id, service, client, overlap(settings)) for form_id in service.forms]
+              now: dt.datetime | None = None, backlog: Backlog | None = None) -> ReconcileReport:
+    """With a `backlog` (the base's queue), missed responses are queued rather than written here:
+    the writer keeps the base's budget, and a response whose delivery is still queued (or ran within
+    the hour) is refused by the queue instead of being handled twice at once."""
+    forms = [reconcile_form(form_id, service, client, overlap(settings), backlog) for form_id in service.forms]
     retries = retry_errors(service, now or dt.datetime.now(dt.timezone.utc))
     return ReconcileReport(forms, retries, service.onboarding.sweep_all())
 
 
 def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient,
-                   lag: dt.timedelta) -> FormReport:
+                   lag: dt.timedelta, backlog: Backlog | None = None) -> FormReport:
     journal, report = service.journal, FormReport(form_id)
     mark = journal.find(WATERMARK_PREFIX + form_id)
     watermark = dt.datetime.fromisoformat(mark.detail) if mark and mark.detail else None
@@ -120,6 +131,9 @@ def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient,
             continue
         raw = json.dumps({"event_id": f"reconcile-{response.token}", "event_type": "form_response",
                           "form_response": {**item, "form_id": form_id}}, ensure_ascii=False)
+        if backlog is not None:
+            report.processed[QUEUED if backlog.put(raw.encode()) else ALREADY_QUEUED] += 1
+            continue
         try:
             report.processed[service.process(response, raw).status] += 1
         except AirtableRejected:
