@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+from shared import jsonbody
 from shared.airtable import AirtableRejected, AirtableUnavailable
 from shared.onboarding.connect import NotYetRecorded
 from shared.settings import get_settings
@@ -29,10 +30,15 @@ def unauthorized() -> Answer:
 
 def read_body(request: Any) -> bytes | Answer:
     """The raw body, or the answer to a request too large to read."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    if declared_too_large(request):
         return too_large()
     raw: bytes = request.get_data()
     return too_large() if len(raw) > MAX_BODY_BYTES else raw
+
+
+def declared_too_large(request: Any) -> bool:
+    """Whether a request announces a body over the limit (one sent in chunks is measured by `read_body`)."""
+    return (getattr(request, "content_length", None) or 0) > MAX_BODY_BYTES
 
 
 def too_large() -> Answer:
@@ -65,7 +71,13 @@ def automation_body(request: Any, example: str) -> dict[str, Any] | Answer:
     refused = refuse_automation(request)
     if refused is not None:
         return refused
-    body = request.get_json(silent=True) if request.get_data() else {}
+    raw = read_body(request)
+    if not isinstance(raw, bytes):
+        return raw
+    try:
+        body = jsonbody.loads(raw) if raw else {}
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         return bad_request(f"le corps doit être un objet JSON{example}")
     return body

@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, Iterator, Sequence, TypeVar
 
@@ -54,6 +55,9 @@ class AirtableError(BinomeError):
 
 class AirtableUnavailable(AirtableError):
     """Airtable is down, slow or rate-limiting us: retrying later can succeed."""
+
+
+RECORD_ID_SHAPE = re.compile(r"^rec[A-Za-z0-9]{14}$")
 
 
 class AirtableRejected(AirtableError):
@@ -164,6 +168,10 @@ class AirtableGateway:
         return found
 
     def get(self, model: type[R], record_id: str) -> R:
+        # pyairtable puts the id in the URL as it is: « rec/../../Structures » would fetch another
+        # table. Anything but a record id is refused as Airtable refuses an unknown one.
+        if not RECORD_ID_SHAPE.match(record_id):
+            raise AirtableRejected(404, "NOT_FOUND")
         with translate_errors():
             return model.from_airtable(self.table(model).get(record_id))
 

@@ -12,7 +12,6 @@ applied — goes one by one through `IntakeService.receive`, exactly as the webh
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -23,6 +22,7 @@ from pyairtable.formulas import OR
 from schemas import options as opt
 from schemas.records import Volunteer
 from schemas.typeform import FormResponse, WebhookPayload
+from shared import jsonbody
 from shared.airtable import AirtableRejected, AirtableUnavailable
 from shared.intake import mapping
 from shared.intake.mapping import IntakeRejected
@@ -72,7 +72,7 @@ def receive_all(intake: IntakeService, raws: Sequence[bytes]) -> list[Outcome]:
 def volunteer_sign_up(intake: IntakeService, raw: bytes) -> Pending | None:
     """The delivery as a volunteer sign-up to batch, or None for the one-by-one path."""
     try:
-        payload = WebhookPayload.model_validate(json.loads(raw))
+        payload = WebhookPayload.model_validate(jsonbody.loads(raw))
     except (ValueError, ValidationError):
         return None
     spec = intake.forms.get(payload.form_response.form_id)

@@ -13,7 +13,6 @@ tasks deduplicate.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 
 import google.auth
@@ -23,6 +22,7 @@ from google.api_core import exceptions
 from google.api_core.client_options import ClientOptions
 from google.cloud import tasks_v2
 
+from shared import jsonbody
 from shared.errors import BinomeError
 from shared.settings import Settings
 from shared.signatures import AUTOMATION_HEADER
@@ -39,7 +39,7 @@ def task_id(raw: bytes) -> str:
     """The task's id: the response's token, hashed as Cloud Tasks recommends (ids that share a
     prefix or follow each other slow a queue down); the body's own hash when it has no token."""
     try:
-        token = json.loads(raw)["form_response"]["token"]
+        token = jsonbody.loads(raw)["form_response"]["token"]
     except (ValueError, KeyError, TypeError):
         token = None
     seed = token.encode() if isinstance(token, str) and token else raw

@@ -17,7 +17,6 @@ lock only saves work when retries of one response meet in one process.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from schemas import options as opt
 from schemas.forms import FORMS, FormSpec
 from schemas.records import CheckIn, Need, Pair, Structure, Volunteer
 from schemas.typeform import FormResponse, WebhookPayload
+from shared import jsonbody
 from shared.airtable import AirtableGateway, AirtableRejected, AirtableUnavailable
 from shared.errors import BinomeError
 from shared.intake import mapping
@@ -87,7 +87,7 @@ class IntakeService:
         """An authenticated webhook body, as received."""
         text = raw.decode("utf-8", errors="replace")
         try:
-            payload = WebhookPayload.model_validate(json.loads(raw))
+            payload = WebhookPayload.model_validate(jsonbody.loads(raw))
         except (ValueError, ValidationError) as exc:
             reference = _token_in(raw) or "sha256:" + hashlib.sha256(raw).hexdigest()
             return self._reject(reference, "réception", f"Contenu illisible : {_first_line(exc)}", text)
@@ -282,7 +282,7 @@ def _sign_up_detail(plan: SignUp[R], record_id: str) -> str:
 def _token_in(raw: bytes) -> str | None:
     """The response token of a body that is JSON but not a valid payload, if it has one."""
     try:
-        token = json.loads(raw)["form_response"]["token"]
+        token = jsonbody.loads(raw)["form_response"]["token"]
     except (ValueError, KeyError, TypeError):
         return None
     return token if isinstance(token, str) and token else None

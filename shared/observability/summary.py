@@ -13,7 +13,7 @@ import logging
 import time
 from typing import Any, Callable, TypeVar
 
-from shared import bootstrap
+from shared import bootstrap, http
 from shared.observability import context
 from shared.observability.logs import FIELDS
 
@@ -35,7 +35,8 @@ def observed(entry: Entry) -> Entry:
         token = context.enter(request_context)
         started = time.perf_counter()
         try:
-            result = entry(request)
+            # Before the entry point, so that none parses an oversized form or body (links, automations).
+            result = http.too_large() if http.declared_too_large(request) else entry(request)
         except Exception:
             elapsed = time.perf_counter() - started
             journal_failure(request_context, "exception non rattrapée")

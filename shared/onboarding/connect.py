@@ -10,7 +10,6 @@ declined the coordinators get an alert. Unknown events answer 2xx and are journa
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pyairtable.formulas import EQ, Field
 
 from schemas import options as opt
 from schemas.records import Antenna, Structure, Volunteer
+from shared import jsonbody
 from shared.airtable import AirtableGateway, AirtableRejected
 from shared.airtable.diff import update_of
 from shared.alerts import Alerts
@@ -56,7 +56,7 @@ class ConnectService:
     def receive(self, raw: bytes) -> ConnectOutcome:
         text = raw.decode("utf-8", errors="replace")
         try:
-            payload = json.loads(raw)
+            payload = jsonbody.loads(raw)
             event, data = str(payload["event"]), payload["data"]
             envelope_id = str(data["envelopeId"])
         except (ValueError, KeyError, TypeError):

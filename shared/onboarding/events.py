@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 
 from schemas import options as opt
 from schemas.records import Structure, Volunteer
+from shared import jsonbody
 from shared.airtable import AirtableGateway
 from shared.airtable.diff import update_of
 from shared.alerts import Alerts
@@ -52,7 +52,7 @@ class EventsService:
     def receive(self, raw: bytes) -> EventsOutcome:
         text = raw.decode("utf-8", errors="replace")
         try:
-            events = json.loads(raw)
+            events = jsonbody.loads(raw)
         except ValueError:
             events = None
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
