@@ -49,6 +49,7 @@ def test_a_named_task_is_refused_while_queued_and_after_it_ran(emulator):
     name = queue(client, "noms")
     emulator.control("POST", "/config", json={"time_scale": 1e-3})
     with Receiver(statuses=[503, 200]) as receiver:
+        client.pause_queue(name=name)  # held, so that it can be looked at before it runs
         client.create_task(parent=name, task=http_task(name, "t1", receiver.url, b'{"n": 1}'))
         with pytest.raises(exceptions.Conflict):
             client.create_task(parent=name, task=http_task(name, "t1", receiver.url))
@@ -56,6 +57,7 @@ def test_a_named_task_is_refused_while_queued_and_after_it_ran(emulator):
         assert listed.http_request.body == b'{"n": 1}'
         [basic] = client.list_tasks(parent=name)
         assert basic.http_request.body == b""  # only the FULL view carries payloads
+        client.resume_queue(name=name)
         assert emulator.control("POST", "/deliveries/wait", json={"timeout": 10})["idle"]
     retries = [{k.lower(): v for k, v in r.headers.items()}["x-cloudtasks-taskretrycount"] for r in receiver.received]
     assert retries == ["0", "1"]  # 503, then 200
