@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
 # Words that say what kind of structure it is rather than which one.
 STRUCTURE_WORDS = {"college", "lycee", "lycees", "lp", "lgt", "ecole", "association", "asso", "de", "du", "des",
                    "la", "le", "les", "l", "d", "et", "general", "technologique", "professionnel", "polyvalent",

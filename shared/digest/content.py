@@ -15,14 +15,14 @@ from typing import Sequence
 from schemas import options as opt
 from schemas.records import Antenna, Need, Pair, Structure, Volunteer
 from shared.digest.funnel import Stage, day, evolution, funnel, reached, suggested_days
-from shared.followup.limbo import departement_of
 from shared.followup.nudges import NUDGE_AFTER
 from shared.matching.model import reason_kind
+from shared.matching.places import place_of
+from shared.onboarding.antennas import departements_of
 from shared.pairs import LIVE
+from shared.text import MONTHS
 
 SHOWN = 10  # rows of each list; the rest is counted
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Scope:
 
     @classmethod
     def of(cls, antenna: Antenna) -> "Scope":
-        return cls(f"Antenne {antenna.name}", frozenset(opt.departement_code(d) for d in antenna.departements),
+        return cls(f"Antenne {antenna.name}", frozenset(departements_of(antenna)),
                    antenna.record_id or "")
 
     def holds(self, home: str) -> bool:
@@ -125,10 +125,10 @@ def french_date(when: dt.date, year: bool = True) -> str:
 
 
 def build(scope: Scope, records: Records, today: dt.date) -> Digest:
-    homes = {s.record_id: departement_of(s.postcode, s.town) for s in records.structures}
+    homes = {s.record_id: place_of(s.postcode, s.town).departement for s in records.structures}
     structures = {s.record_id or "": s for s in records.structures if scope.holds(homes[s.record_id])}
     volunteers = {v.record_id or "": v for v in records.volunteers
-                  if scope.holds_volunteer(v, departement_of(v.postcode, v.town))}
+                  if scope.holds_volunteer(v, place_of(v.postcode, v.town).departement)}
     pairs_by_id = {p.record_id or "": p for p in records.pairs}
     pairs = [p for p in records.pairs
              if any(s in structures for s in p.structure) or any(v in volunteers for v in p.volunteer)]

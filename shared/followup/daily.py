@@ -20,7 +20,8 @@ from shared.clock import now as utcnow
 from shared.digest.weekly import WeeklyDigests
 from shared.followup.checkins import CheckInReport, CheckIns, People
 from shared.followup.lifecycle import EditReport, Lifecycle
-from shared.followup.limbo import Unsolved, departement_of, in_limbo, notes_to_write
+from shared.followup.limbo import Unsolved, in_limbo, notes_to_write
+from shared.matching.places import place_of
 from shared.followup.nudges import Nudges
 from shared.followup.schedule import paris_day
 from shared.mail.message import Mailer
@@ -87,7 +88,7 @@ class DailyFollowUp:
         signed = self.gateway.all(Volunteer, formula=str(Field(Volunteer.label("envelope_signed_at"))),
                                   fields=WAITING_FIELDS)
         open_needs = [n for n in needs.values() if n.status == opt.NeedStatus.NO_MATCH]
-        homes = {s: departement_of(structure.postcode, structure.town) for s, structure in self.by_id(
+        homes = {s: place_of(structure.postcode, structure.town).departement for s, structure in self.by_id(
             Structure, {n.structure[0] for n in open_needs if n.structure}, ["postcode", "town"]).items()}
         unsolved = [Unsolved(n, homes.get(n.structure[0], "") if n.structure else "") for n in open_needs]
         waiting = in_limbo(signed, pairs, unsolved, paris_day(self.clock()))

@@ -19,6 +19,7 @@ from schemas.records import Need, Pair, Volunteer
 from shared import geo
 from shared.airtable.diff import update_of
 from shared.clock import PARIS
+from shared.matching.places import place_of
 from shared.pairs import LIVE
 
 LIMBO_AFTER = dt.timedelta(days=21)
@@ -42,11 +43,6 @@ class Waiting:
     note: str
 
 
-def departement_of(postcode: str, town: str = "") -> str:
-    commune = geo.resolve(postcode, town) if postcode else None
-    return commune.departement if commune else ""
-
-
 def in_limbo(volunteers: Iterable[Volunteer], pairs: Mapping[str, Pair], unsolved: Sequence[Unsolved],
              today: dt.date) -> list[Waiting]:
     """The volunteers signed at least three weeks before `today` (Paris) with no live binôme."""
@@ -66,7 +62,7 @@ def in_limbo(volunteers: Iterable[Volunteer], pairs: Mapping[str, Pair], unsolve
 
 def note(volunteer: Volunteer, signed_on: dt.date, unsolved: Sequence[Unsolved]) -> str:
     """« Sans binôme depuis la signature du 02/10/2026. Rhône (69) : 5 besoins sans bénévole… »"""
-    home = departement_of(volunteer.postcode, volunteer.town)
+    home = place_of(volunteer.postcode, volunteer.town).departement
     where = f"{geo.departement_name(home)} ({home})" if home else "Département inconnu"
     lines = [f"Sans binôme depuis la signature du {signed_on:%d/%m/%Y}."]
     here = [u.need for u in unsolved if home and u.departement == home]

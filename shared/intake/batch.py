@@ -26,8 +26,8 @@ from shared import jsonbody
 from shared.airtable import AirtableRejected, AirtableUnavailable
 from shared.intake import mapping
 from shared.intake.mapping import IntakeRejected
-from shared.intake.service import (KINDS, SOURCE, IntakeService, Outcome, _email_is, _owing, _sign_up_detail,
-                                   _status)
+from shared.intake.service import (KINDS, SOURCE, IntakeService, Outcome, email_is, journal_status, sign_up_detail,
+                                   with_owed_sends)
 from shared.intake.signups import SignUp, TwinRecords, plan_sign_up
 from shared.journal import FINAL
 
@@ -87,14 +87,14 @@ def volunteer_sign_up(intake: IntakeService, raw: bytes) -> Pending | None:
 
 def write_together(intake: IntakeService, batch: dict[int, Pending]) -> dict[int, Outcome]:
     gateway = intake.gateway
-    existing = gateway.all(Volunteer, formula=OR(*(_email_is(Volunteer, p.volunteer.email) for p in batch.values())))
+    existing = gateway.all(Volunteer, formula=OR(*(email_is(Volunteer, p.volunteer.email) for p in batch.values())))
     by_email: dict[str, list[Volunteer]] = {}
     for record in existing:
         by_email.setdefault(record.email.lower(), []).append(record)
     ready: dict[int, Pending] = {}
     for n, pending in batch.items():
         try:
-            plan = _owing(plan_sign_up(pending.volunteer, by_email.get(pending.volunteer.email.lower(), []),
+            plan = with_owed_sends(plan_sign_up(pending.volunteer, by_email.get(pending.volunteer.email.lower(), []),
                                        pending.response.token, pending.response.submitted_at), pending.response.token)
         except TwinRecords:
             continue  # named, alerted and journaled one by one
@@ -114,8 +114,8 @@ def write_together(intake: IntakeService, batch: dict[int, Pending]) -> dict[int
         assert pending.plan is not None
         person, token = people[n], pending.response.token
         name = f"{pending.volunteer.first_name} {pending.volunteer.last_name[:1]}.".strip()
-        detail = " ".join([_sign_up_detail(pending.plan, person.record_id or ""), *pending.notes])
-        status = _status(pending.plan)
+        detail = " ".join([sign_up_detail(pending.plan, person.record_id or ""), *pending.notes])
+        status = journal_status(pending.plan)
         entries.append(intake.journal.entry(token, SOURCE, KIND, status, f"Inscription bénévole : {name}", detail,
                                             pending.raw.decode("utf-8", errors="replace")))
         outcomes[n] = Outcome(status.value, detail, token)

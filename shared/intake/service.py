@@ -148,27 +148,29 @@ class IntakeService:
     # --- per form -------------------------------------------------------------------------------
 
     def _volunteer(self, volunteer: Volunteer, response: FormResponse, replay: bool) -> Applied:
-        existing = self.gateway.all(Volunteer, formula=_email_is(Volunteer, volunteer.email),
+        existing = self.gateway.all(Volunteer, formula=email_is(Volunteer, volunteer.email),
                                     max_records=MAX_SAME_EMAIL)
-        plan = _owing(plan_sign_up(volunteer, existing, response.token, response.submitted_at), response.token)
+        plan = with_owed_sends(plan_sign_up(volunteer, existing, response.token, response.submitted_at), response.token)
         if not plan.writes:
             self._stop_if_handled(response.token, replay)
         person = self._write(plan)
         self.onboarding.after_sign_up(person)
         name = f"{volunteer.first_name} {volunteer.last_name[:1]}.".strip()
-        return Applied(_status(plan), f"Inscription bénévole : {name}", _sign_up_detail(plan, person.record_id or ""))
+        return Applied(journal_status(plan), f"Inscription bénévole : {name}",
+                       sign_up_detail(plan, person.record_id or ""))
 
     def _structure(self, mapped: mapping.Mapped, response: FormResponse, replay: bool) -> Applied:
         structure: Structure = mapped.record
         key = structure_key(structure.name)
-        nearby = self.gateway.all(Structure, formula=OR(_email_is(Structure, structure.email),
+        nearby = self.gateway.all(Structure, formula=OR(email_is(Structure, structure.email),
                                                         EQ(Field(Structure.label("postcode")), structure.postcode)))
         twins = [s for s in nearby if s.email != structure.email and s.postcode == structure.postcode
                  and structure_key(s.name) == key]
         if twins:
             structure.duplicate_of = "Doublon probable de : " + ", ".join(f"{s.name} ({s.record_id})" for s in twins)
-        plan = _owing(plan_sign_up(structure, [s for s in nearby if s.email == structure.email][:MAX_SAME_EMAIL],
-                                   response.token, response.submitted_at), response.token)
+        same_email = [s for s in nearby if s.email == structure.email][:MAX_SAME_EMAIL]
+        plan = with_owed_sends(plan_sign_up(structure, same_email, response.token, response.submitted_at),
+                               response.token)
         if not plan.writes:
             self._stop_if_handled(response.token, replay)
         person = self._write(plan)
@@ -176,10 +178,11 @@ class IntakeService:
         needs = need_records(mapped.needs, key, structure_id, response.token)
         written = self.gateway.upsert(needs, key="key")  # keyed by response and rank: a retry cannot add them twice
         self.onboarding.after_sign_up(person, written.records)
-        detail = f"{len(needs)} besoin(s) : {', '.join(n.reference for n in needs)}. " + _sign_up_detail(plan, structure_id)
+        detail = (f"{len(needs)} besoin(s) : {', '.join(n.reference for n in needs)}. "
+                  + sign_up_detail(plan, structure_id))
         if twins:
             detail += f" {structure.duplicate_of}."
-        return Applied(_status(plan), f"Inscription structure : {structure.name}", detail)
+        return Applied(journal_status(plan), f"Inscription structure : {structure.name}", detail)
 
     def _checkin(self, check_in: CheckIn, response: FormResponse, replay: bool) -> Applied:
         self._stop_if_handled(response.token, replay)
@@ -257,20 +260,20 @@ def check_in_detail(pair: Pair, check_in: CheckIn) -> str:
     return detail + (f" Alerte : {alert_for(check_in)}." if is_worrying(check_in) else "")
 
 
-def _owing(plan: SignUp[R], token: str) -> SignUp[R]:
+def with_owed_sends(plan: SignUp[R], token: str) -> SignUp[R]:
     """The plan, writing also what the sign-up owes the person (see `onboarding.rules`)."""
     return plan.with_intents(sign_up_intents(plan.new, plan.current, token, now()))
 
 
-def _email_is(model: type[Volunteer] | type[Structure], email: str) -> EQ:
+def email_is(model: type[Volunteer] | type[Structure], email: str) -> EQ:
     return EQ(Field(model.label("email")), email)
 
 
-def _status(plan: SignUp[R]) -> opt.JournalStatus:
+def journal_status(plan: SignUp[R]) -> opt.JournalStatus:
     return opt.JournalStatus.DONE if plan.new else opt.JournalStatus.UPDATED
 
 
-def _sign_up_detail(plan: SignUp[R], record_id: str) -> str:
+def sign_up_detail(plan: SignUp[R], record_id: str) -> str:
     """What the sign-up did, from the record's durable state, so a retry says the same."""
     if plan.new:
         return f"Nouvelle inscription ({record_id})."

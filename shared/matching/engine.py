@@ -24,6 +24,7 @@ from shared.matching import kernels
 from shared.matching.places import band_of
 from shared.matching.model import (IN_PERSON, LEVELS, MODE_BITS, REMOTE, SLOTS, SUBJECTS, Mentor, NoFit, Pupil,
                                    Result, Shortage, Suggestion)
+from shared.text import MONTHS
 
 K = 5
 INDEX_TABLES = ("everyone", "remote", "meet", "only")  # the index's lists (see `Pool._index`)
@@ -31,8 +32,6 @@ CANDIDATES = 20  # best candidates kept per need before sharing out
 OVERBOOKING = 3.0  # a mentor is offered to at most this many needs per free place
 HYSTERESIS = 0.05  # a current list within 5% of the fresh one's total score is kept
 MIN_CHOICE = 3  # a kept list still offers at least this many suggestions (when the fresh one could)
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 Array = npt.NDArray[np.int64]
 
 
