@@ -1,6 +1,6 @@
 """The links sent to structures (choose a suggested mentor) and to mentors (accept or decline):
 GET shows the page, POST acts. Each link is signed, bound to its records, expiring; its token says
-which of the two it is."""
+which of the two it is, and (with several bases) which base its records are in."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ def choose_mentor(request: flask.Request) -> flask.Response | http.Answer:
     if request.method not in ("GET", "POST"):
         return http.method_not_allowed()
     token = request.values.get("t", "")
-    service = bootstrap.choices()
-    purpose = bootstrap.links().purpose(token, (CHOICE, ANSWER))
+    base = bootstrap.base_of_link(token, (CHOICE, ANSWER))
+    service = base.choices
+    purpose = base.links.purpose(token, (CHOICE, ANSWER))
     if purpose == CHOICE:
         shown = service.show_choice(token) if request.method == "GET" else service.choose(token)
     elif purpose == ANSWER:

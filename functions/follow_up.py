@@ -1,7 +1,8 @@
 """Scheduler endpoint: the daily follow-up — reminders of unsigned documents, the list of those
 unsigned for 10 days, each antenna's list of volunteers to contact, and the proposals left
 unanswered 72 hours (cancelled, the structure told, new suggestions sent); then the binômes: status
-changes made by hand, check-ins, reminders and alerts."""
+changes made by hand, check-ins, reminders and alerts. Every base in turn, or the one named
+(`{"base": "idf"}`), each on its own budget."""
 
 from __future__ import annotations
 
@@ -9,18 +10,23 @@ from typing import Any
 
 import flask
 
-from shared import bootstrap, http
+from shared import http
+from shared.base_services import BaseServices
+from shared.per_base import run_per_base
 from shared.observability.summary import observed
 
 
 @observed
 def follow_up(request: flask.Request) -> http.Answer:
-    return http.refuse_automation(request) or http.answer(run)
+    body = http.automation_body(request, ", par exemple {} ou {\"base\": \"idf\"}")
+    if isinstance(body, tuple):
+        return body
+    return http.answer(lambda: run_per_base(body, run))
 
 
-def run() -> dict[str, Any]:
-    report = bootstrap.daily().run()
-    expired = bootstrap.choices().expire()
-    pairs = bootstrap.follow_up().run()
+def run(base: BaseServices) -> dict[str, Any]:
+    report = base.daily.run()
+    expired = base.choices.expire()
+    pairs = base.follow_up.run()
     return {"statut": "Traité", "detail": f"{report.line()} Propositions sans réponse sous 72 h : {expired}. "
                                           f"{pairs.line()}"}

@@ -1,7 +1,8 @@
-"""The base's queue dispatches each Typeform delivery here (`AUTOMATION_SECRET` in its own header,
+"""Each base's queue dispatches each Typeform delivery here (`AUTOMATION_SECRET` in its own header,
 set on the task); the writer takes up to nine more queued deliveries along, writes them together
 (`shared.intake.batch`), then removes those from the queue. A 5xx makes the queue retry the task;
-the others stay queued and come in their turn."""
+the others stay queued and come in their turn. With several bases, the task names its base
+(`X-Binome-Base`, set by the webhook) and the writer writes into that base, from that base's queue."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import flask
 from functions.typeform_webhook import outcome_json
 from shared import bootstrap, http
 from shared.intake.batch import receive_all
-from shared.settings import get_settings
+from shared.intake.queue import BASE_HEADER
 from shared.observability.summary import observed
 
 BATCH = 10  # deliveries a run writes together: Airtable's records per request
@@ -24,13 +25,15 @@ def intake_writer(request: flask.Request) -> http.Answer:
     raw = http.read_body(request)
     if not isinstance(raw, bytes):
         return raw
-    return http.answer(lambda: write(raw, request.headers.get("X-CloudTasks-TaskName", "")))
+    return http.answer(lambda: write(raw, request.headers.get("X-CloudTasks-TaskName", ""),
+                                     request.headers.get(BASE_HEADER) or None))
 
 
-def write(raw: bytes, own_task: str) -> dict[str, str]:
-    queue = bootstrap.intake_queue() if get_settings().BINOME_INTAKE_QUEUE else None
+def write(raw: bytes, own_task: str, base_key: str | None = None) -> dict[str, str]:
+    base = bootstrap.base(base_key)
+    queue = base.backlog
     along = queue.others(own_task, BATCH - 1) if queue is not None and own_task else []
-    outcomes = receive_all(bootstrap.intake(), [raw, *(body for _, body in along)])
+    outcomes = receive_all(base.intake, [raw, *(body for _, body in along)])
     if queue is not None:
         queue.forget([name for name, _ in along])
     return {**outcome_json(outcomes[0]), "lot": str(len(outcomes))}

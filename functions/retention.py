@@ -1,5 +1,5 @@
 """Scheduler endpoint: the retention of personal data — people inactive for the configured period
-warned a month before, then anonymised; what was done reported (and journaled)."""
+warned a month before, then anonymised; what was done reported (and journaled). Every base in turn, or the one named."""
 
 from __future__ import annotations
 
@@ -7,14 +7,19 @@ from typing import Any
 
 import flask
 
-from shared import bootstrap, http
+from shared import http
+from shared.base_services import BaseServices
+from shared.per_base import run_per_base
 from shared.observability.summary import observed
 
 
 @observed
 def retention(request: flask.Request) -> http.Answer:
-    return http.refuse_automation(request) or http.answer(run)
+    body = http.automation_body(request, ", par exemple {} ou {\"base\": \"idf\"}")
+    if isinstance(body, tuple):
+        return body
+    return http.answer(lambda: run_per_base(body, run))
 
 
-def run() -> dict[str, Any]:
-    return {"statut": "Traité", "detail": bootstrap.retention().run().line()}
+def run(base: BaseServices) -> dict[str, Any]:
+    return {"statut": "Traité", "detail": base.retention.run().line()}

@@ -1,5 +1,6 @@
-"""Typeform webhook: verify the signature on the raw body, then hand the delivery to intake — or,
-with the base's queue configured, queue it and answer at once (`intake_writer` writes it)."""
+"""Typeform webhook: verify the signature on the raw body, route the delivery to its base (by the
+postcode answered; `shared.intake.routing`), then hand it to that base's intake — or, with the
+queues configured, put it in that base's queue and answer at once (`intake_writer` writes it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import flask
 
 from shared import bootstrap, http
 from shared.observability.summary import observed
+from shared.intake.routing import base_of_delivery
 from shared.intake.service import Outcome
 from shared.settings import get_settings
 from shared.signatures import verify_typeform
@@ -24,9 +26,10 @@ def typeform_webhook(request: flask.Request) -> http.Answer:
     settings = get_settings()
     if not verify_typeform(settings.TYPEFORM_SECRET, raw, request.headers.get("Typeform-Signature")):
         return http.unauthorized()
+    base = bootstrap.base(base_of_delivery(raw, settings).key)
     if settings.BINOME_INTAKE_QUEUE:
-        return http.answer(lambda: queued_json(bootstrap.intake_queue().put(raw)))
-    return http.answer(lambda: outcome_json(bootstrap.intake().receive(raw)))
+        return http.answer(lambda: queued_json(base.intake_queue.put(raw)))
+    return http.answer(lambda: outcome_json(base.intake.receive(raw)))
 
 
 def outcome_json(outcome: Outcome) -> dict[str, str]:

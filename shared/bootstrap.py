@@ -1,5 +1,9 @@
 """The composition root: builds the library's services from the settings, once per process.
 
+The vendors' accounts (SendGrid, DocuSign, Typeform) are the process's; everything that reads or
+writes Airtable is built per base (`base(key)`, see `shared.base_services`), so each base has its own
+gateway and budget. The functions without a key are the default base's, for single-base code paths.
+
 Entry points call these on first use (never at import), so a cold start reads the environment
 once and later calls reuse the same pacer, sessions and clients. The vendors' adapters are chosen
 here: DocuSign authenticates with the JWT grant in production and the stand-in's static token
@@ -10,8 +14,10 @@ from __future__ import annotations
 
 import functools
 
+from schemas.bases import RoutingTable
 from shared.airtable import AirtableGateway
 from shared.alerts import Alerts
+from shared.base_services import BaseServices
 from shared.esign.auth import JwtTokens, StaticToken, TokenSource
 from shared.esign.docusign import DocuSignESign
 from shared.intake.queue import IntakeQueue
@@ -30,7 +36,6 @@ from shared.matching.suggestions import SuggestionService
 from shared.observability.logs import install as install_logs
 from shared.onboarding.service import OnboardingService
 from shared.privacy.erasure import Eraser
-from shared.privacy.local_files import VAR
 from shared.privacy.service import RetentionJob
 from shared.typeform_client import TypeformClient
 from shared.settings import Settings, get_settings, use_settings
@@ -46,95 +51,19 @@ def logs() -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def gateway() -> AirtableGateway:
-    return AirtableGateway(get_settings())
-
-
-@functools.lru_cache(maxsize=1)
 def mailer() -> SendGridMailer:
     return SendGridMailer(get_settings())
 
 
 @functools.lru_cache(maxsize=1)
-def esign() -> DocuSignESign:
+def tokens() -> TokenSource:
     settings = get_settings()
-    tokens: TokenSource = StaticToken() if settings.is_local else JwtTokens(settings)
-    return DocuSignESign(settings, tokens)
+    return StaticToken() if settings.is_local else JwtTokens(settings)
 
 
 @functools.lru_cache(maxsize=1)
-def journal() -> Journal:
-    return Journal(gateway())
-
-
-@functools.lru_cache(maxsize=1)
-def alerts() -> Alerts:
-    return Alerts(gateway(), mailer(), get_settings())
-
-
-@functools.lru_cache(maxsize=1)
-def onboarding() -> OnboardingService:
-    return OnboardingService(gateway(), mailer(), esign(), get_settings(), alerts())
-
-
-@functools.lru_cache(maxsize=1)
-def intake_queue() -> IntakeQueue:
-    return IntakeQueue(get_settings())
-
-
-def backlog() -> IntakeQueue | None:
-    """The base's queue when there is one: where `reconcile` sends the responses it finds missing."""
-    return intake_queue() if get_settings().BINOME_INTAKE_QUEUE else None
-
-
-@functools.lru_cache(maxsize=1)
-def intake() -> IntakeService:
-    return IntakeService(gateway(), get_settings(), onboarding())
-
-
-@functools.lru_cache(maxsize=1)
-def connect() -> ConnectService:
-    return ConnectService(gateway(), alerts())
-
-
-@functools.lru_cache(maxsize=1)
-def events() -> EventsService:
-    return EventsService(gateway(), alerts())
-
-
-@functools.lru_cache(maxsize=1)
-def links() -> Links:
-    return Links(get_settings())
-
-
-@functools.lru_cache(maxsize=1)
-def daily() -> DailyOnboarding:
-    return DailyOnboarding(gateway(), mailer(), esign(), links(), alerts())
-
-
-@functools.lru_cache(maxsize=1)
-def first_contact() -> FirstContact:
-    return FirstContact(gateway(), links())
-
-
-@functools.lru_cache(maxsize=1)
-def suggestions() -> SuggestionService:
-    return SuggestionService(gateway(), mailer(), links())
-
-
-@functools.lru_cache(maxsize=1)
-def choices() -> ChoiceService:
-    return ChoiceService(gateway(), mailer(), links(), suggestions())
-
-
-@functools.lru_cache(maxsize=1)
-def proposals() -> Proposals:
-    return Proposals(gateway(), choices())
-
-
-@functools.lru_cache(maxsize=1)
-def follow_up() -> DailyFollowUp:
-    return DailyFollowUp.build(gateway(), mailer(), alerts(), get_settings())
+def esign() -> DocuSignESign:
+    return DocuSignESign(get_settings(), tokens())
 
 
 @functools.lru_cache(maxsize=1)
@@ -143,19 +72,108 @@ def typeform() -> TypeformClient:
 
 
 @functools.lru_cache(maxsize=1)
+def bases() -> RoutingTable:
+    return get_settings().bases
+
+
+@functools.lru_cache(maxsize=None)
+def base(key: str | None = None) -> BaseServices:
+    """The services of one base (the default for None), built on first use and kept: each base has
+    its own gateway, hence its own pacer and 5 requests/s. A key the table does not know raises
+    `RoutingError`."""
+    route = bases().get(key)
+    if key is not None and route.default:
+        return base(None)  # one bundle for the default base, however it is named
+    return BaseServices(route, get_settings(), mailer(), tokens(), typeform())
+
+
+def every_base(key: str | None = None) -> list[BaseServices]:
+    """The base named `key`, or every base in turn (the scheduled jobs)."""
+    return [base(key)] if key is not None else [base(None if b.default else b.key) for b in bases().bases]
+
+
+def base_of_link(token: str, purposes: tuple[str, ...]) -> BaseServices:
+    """The base a signed link names; the default base for a link that names none or one no longer
+    in the table (its records are then not found, and the page says so)."""
+    key = base().links.base_of(token, purposes) if bases().several else None
+    return base(bases().known(key).key)
+
+
+# --- the default base (the only one unless `BINOME_BASES` names several) ---------------------
+
+def gateway() -> AirtableGateway:
+    return base().gateway
+
+
+def journal() -> Journal:
+    return base().journal
+
+
+def alerts() -> Alerts:
+    return base().alerts
+
+
+def onboarding() -> OnboardingService:
+    return base().onboarding
+
+
+def intake_queue() -> IntakeQueue:
+    return base().intake_queue
+
+
+def backlog() -> IntakeQueue | None:
+    return base().backlog
+
+
+def intake() -> IntakeService:
+    return base().intake
+
+
+def connect() -> ConnectService:
+    return base().connect
+
+
+def events() -> EventsService:
+    return base().events
+
+
+def links() -> Links:
+    return base().links
+
+
+def daily() -> DailyOnboarding:
+    return base().daily
+
+
+def first_contact() -> FirstContact:
+    return base().first_contact
+
+
+def suggestions() -> SuggestionService:
+    return base().suggestions
+
+
+def choices() -> ChoiceService:
+    return base().choices
+
+
+def proposals() -> Proposals:
+    return base().proposals
+
+
+def follow_up() -> DailyFollowUp:
+    return base().follow_up
+
+
 def eraser() -> Eraser:
-    settings = get_settings()
-    # Locally, binome also writes files under var/ (the demo's report); deployed, it writes none.
-    return Eraser(gateway(), typeform(), settings, local_folder=VAR if settings.is_local else None)
+    return base().eraser
 
 
-@functools.lru_cache(maxsize=1)
 def retention() -> RetentionJob:
-    return RetentionJob(gateway(), mailer(), eraser(), get_settings())
+    return base().retention
 
 
-SERVICES = (logs, gateway, journal, mailer, esign, alerts, onboarding, intake, connect, events, links, daily,
-            first_contact, suggestions, choices, proposals, follow_up, typeform, eraser, retention, intake_queue)
+SERVICES = (logs, mailer, tokens, esign, typeform, bases, base)
 
 
 def configure(settings: Settings | None) -> Settings | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+from schemas.bases import RoutingError
 from shared import jsonbody
 from shared.airtable import AirtableRejected, AirtableUnavailable
 from shared.onboarding.connect import NotYetRecorded
@@ -87,6 +88,8 @@ def answer(work: Callable[[], dict[str, Any]]) -> Answer:
     """Run the work of a request and map what happens to a status code."""
     try:
         return work(), 200
+    except RoutingError as exc:
+        return bad_request(str(exc))
     except AirtableUnavailable as exc:
         log.warning("airtable unavailable: %s", exc)
         return {"erreur": "Airtable indisponible, réessayez plus tard"}, 503

@@ -13,12 +13,16 @@ from shared.errors import BinomeError
 from shared.settings import Settings
 
 
+BASE_CLAIM = "b"
+
+
 class LinkRefused(BinomeError):
     """The link cannot be used; the message says why, in French."""
 
 
 class Links:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, base: str = ""):
+        self.base = base  # with several bases, every link names its base (signed, like the rest)
         self.secret = settings.LINK_SECRET
         self.public_url = settings.PUBLIC_URL.rstrip("/")
 
@@ -27,7 +31,7 @@ class Links:
         return URLSafeTimedSerializer(self.secret, salt=f"binome:{purpose}")
 
     def token(self, purpose: str, claims: dict[str, Any]) -> str:
-        return str(self._serializer(purpose).dumps(claims))
+        return str(self._serializer(purpose).dumps({**claims, BASE_CLAIM: self.base} if self.base else claims))
 
     def url(self, function: str, purpose: str, claims: dict[str, Any]) -> str:
         return f"{self.public_url}/{function}/?{urlencode({'t': self.token(purpose, claims)})}"
@@ -40,6 +44,18 @@ class Links:
                 return purpose
             except BadSignature:
                 continue
+        return None
+
+    def base_of(self, token: str, purposes: tuple[str, ...]) -> str | None:
+        """The base a link was made in, when its signature holds for one of `purposes` (its age is
+        checked later, by `read`); None for a link that names none (made with a single base)."""
+        for purpose in purposes:
+            try:
+                claims = self._serializer(purpose).loads(token)
+            except BadSignature:
+                continue
+            base = claims.get(BASE_CLAIM) if isinstance(claims, dict) else None
+            return str(base) if base else None
         return None
 
     def read(self, purpose: str, token: str, max_age: int) -> dict[str, Any]:

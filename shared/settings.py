@@ -8,6 +8,7 @@ development value.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -15,6 +16,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from schemas.bases import BaseRoute, RoutingTable
+from schemas.bases import parse
 from shared.errors import BinomeError
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -32,6 +35,9 @@ DEV_SENDGRID_EVENT_PUBLIC_KEY = (
 VERIFYING_SECRETS = ("TYPEFORM_SECRET", "DOCUSIGN_CONNECT_KEY", "SENDGRID_EVENT_PUBLIC_KEY", "AUTOMATION_SECRET",
                      "LINK_SECRET")
 PORT_SETTINGS = ("BINOME_EMULATOR_PORT", "BINOME_FUNCTIONS_PORT")
+
+
+parse_bases = functools.lru_cache(maxsize=8)(parse)  # tables are frozen; each request routes by one
 
 
 class ConfigurationError(BinomeError):
@@ -58,6 +64,9 @@ class Settings(BaseSettings):
     AIRTABLE_TOKEN: str = "patLocalDevelopmentToken"
     AIRTABLE_BASE_ID: str = Field("appBinomeLocal001", pattern=r"^app[A-Za-z0-9]{14}$")
     AIRTABLE_ENDPOINT_URL: str = ""
+    # The routing table of several bases (`schemas.bases`): which base holds which départements.
+    # Empty: the one base of AIRTABLE_BASE_ID holds everyone.
+    BINOME_BASES: str = ""
 
     TYPEFORM_SECRET: str = "dev-typeform-secret"
     TYPEFORM_TOKEN: str = "dev-typeform-token"
@@ -104,6 +113,21 @@ class Settings(BaseSettings):
         return type(self)(**{**carried, **changes})
 
     @property
+    def bases(self) -> RoutingTable:
+        """The routing table: the configured one, or the single base of `AIRTABLE_BASE_ID`."""
+        return parse_bases(self.BINOME_BASES) if self.BINOME_BASES.strip() else RoutingTable.single(self.AIRTABLE_BASE_ID)
+
+    def for_base(self, route: BaseRoute) -> "Settings":
+        """The settings of one base's services: its base id (so its gateway gets a pacer, hence a
+        budget, of its own) and, with several bases, its own intake queue (`<queue>-<key>`)."""
+        changes: dict[str, Any] = {}
+        if route.base_id != self.AIRTABLE_BASE_ID:
+            changes["AIRTABLE_BASE_ID"] = route.base_id
+        if self.bases.several and self.BINOME_INTAKE_QUEUE:
+            changes["BINOME_INTAKE_QUEUE"] = f"{self.BINOME_INTAKE_QUEUE}-{route.key}"
+        return self.rebuilt(**changes) if changes else self
+
+    @property
     def emulator_url(self) -> str:
         return f"http://127.0.0.1:{self.BINOME_EMULATOR_PORT}"
 
@@ -125,6 +149,11 @@ class Settings(BaseSettings):
     @property
     def is_local(self) -> bool:
         return self.BINOME_ENV == "local"
+
+    @model_validator(mode="after")
+    def _routing_table_is_usable(self) -> "Settings":
+        self.bases  # refused here, at load, rather than on the first request
+        return self
 
     @model_validator(mode="after")
     def _point_local_endpoints_at_the_emulators(self) -> "Settings":

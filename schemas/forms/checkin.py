@@ -1,4 +1,5 @@
-"""The follow-up check-in form, sent with the binôme's id (and who answers) as hidden fields."""
+"""The follow-up check-in form, sent with the binôme's id (and who answers) as hidden fields; with
+several bases, the link also names the binôme's base (`base`), which routes the answer."""
 
 from schemas import options as opt
 from schemas.forms.common import choice, question
@@ -6,7 +7,7 @@ from schemas.forms.common import choice, question
 FORM = {
     "title": "Point d'étape de votre binôme",
     "settings": {"language": "fr", "is_public": False},
-    "hidden": ["binome", "par"],
+    "hidden": ["binome", "par", "base"],
     "fields": [
         choice("mood", "Comment se passe l'accompagnement ?", opt.CheckInMood),
         question("sessions", "Combien de séances depuis le dernier point ?", "number"),

@@ -17,7 +17,7 @@ from docusign_esign.client.api_exception import ApiException
 
 from shared.esign.auth import TokenSource
 from shared.observability.context import DOCUSIGN, count_call
-from shared.esign.port import (REFERENCE_FIELD, ESignRefused, ESignUnavailable, ESignUncertain, EnvelopeRequest,
+from shared.esign.port import (BASE_FIELD, REFERENCE_FIELD, ESignRefused, ESignUnavailable, ESignUncertain, EnvelopeRequest,
                                FoundEnvelope)
 from shared.settings import Settings
 
@@ -26,7 +26,8 @@ T = TypeVar("T")
 
 
 class DocuSignESign:
-    def __init__(self, settings: Settings, tokens: TokenSource):
+    def __init__(self, settings: Settings, tokens: TokenSource, base: str = ""):
+        self.base = base  # stamped on every envelope when binome runs on several bases
         self.account_id = settings.DOCUSIGN_ACCOUNT_ID
         self.tokens = tokens
         self.client = ApiClient(host=settings.DOCUSIGN_HOST)
@@ -55,7 +56,9 @@ class DocuSignESign:
         definition = EnvelopeDefinition(
             template_id=request.template, status="sent", email_subject=request.subject,
             custom_fields=CustomFields(text_custom_fields=[
-                TextCustomField(name=REFERENCE_FIELD, value=request.reference, show="false", required="false")]),
+                TextCustomField(name=REFERENCE_FIELD, value=request.reference, show="false", required="false"),
+                *([TextCustomField(name=BASE_FIELD, value=self.base, show="false", required="false")]
+                  if self.base else [])]),
             template_roles=[TemplateRole(
                 role_name=request.role, name=request.name, email=request.email,
                 tabs=Tabs(text_tabs=[Text(tab_label=label, value=value) for label, value in request.tabs.items()]))])

@@ -13,6 +13,7 @@ from typing import Protocol
 from shared.errors import BinomeError
 
 REFERENCE_FIELD = "binome"
+BASE_FIELD = "binome_base"  # with several bases: the key of the base the envelope's record is in
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,9 @@ class Ask:
 
 class CheckIns:
     def __init__(self, gateway: AirtableGateway, mailer: Mailer, alerts: Alerts, settings: Settings,
-                 rhythm: Rhythm = Rhythm(), clock: Callable[[], dt.datetime] = utcnow):
+                 rhythm: Rhythm = Rhythm(), clock: Callable[[], dt.datetime] = utcnow, base: str = ""):
         self.gateway = gateway
+        self.base = base  # with several bases, the link names the binôme's base (a hidden field)
         self.mailer = mailer
         self.alerts = alerts
         self.settings = settings
@@ -166,7 +167,8 @@ class CheckIns:
         else:
             to, name, other = structure.email, structure.contact, volunteer.first_name
         link = (f"{self.settings.form_display_url}/{self.settings.TYPEFORM_FORM_CHECKIN}"
-                f"#binome={quote(pair.record_id or '')}&par={quote(ask.side.value)}")
+                f"#binome={quote(pair.record_id or '')}&par={quote(ask.side.value)}"
+                + (f"&base={quote(self.base)}" if self.base else ""))
         rendered = render("check_in", need=need, person=name, other=other, link=link, reminder=ask.reminder,
                           due=f"{ask.due:%d/%m/%Y}", started=f"{pair.started_on:%d/%m/%Y}")
         try:

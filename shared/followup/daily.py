@@ -64,8 +64,9 @@ class DailyFollowUp:
 
     @classmethod
     def build(cls, gateway: AirtableGateway, mailer: Mailer, alerts: Alerts, settings: Settings,
-              clock: Callable[[], dt.datetime] = utcnow) -> "DailyFollowUp":
-        return cls(gateway, Lifecycle(gateway, alerts), CheckIns(gateway, mailer, alerts, settings, clock=clock),
+              clock: Callable[[], dt.datetime] = utcnow, base: str = "") -> "DailyFollowUp":
+        return cls(gateway, Lifecycle(gateway, alerts), CheckIns(gateway, mailer, alerts, settings, clock=clock,
+                                                                 base=base),
                    Nudges(gateway, mailer, clock=clock), WeeklyDigests(gateway, mailer, settings, clock=clock),
                    clock=clock)
 

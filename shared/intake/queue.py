@@ -28,6 +28,7 @@ from shared.settings import Settings
 from shared.signatures import AUTOMATION_HEADER
 
 log = logging.getLogger(__name__)
+BASE_HEADER = "X-Binome-Base"
 TIMEOUT = 10.0  # seconds: the webhook must answer well within Typeform's 30
 
 
@@ -47,7 +48,8 @@ def task_id(raw: bytes) -> str:
 
 
 class IntakeQueue:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, base: str = ""):
+        self.base = base  # with several bases, each task names its base for the writer
         self.queue = settings.BINOME_INTAKE_QUEUE
         self.target = f"{settings.PUBLIC_URL}/intake_writer/"
         self.secret = settings.AUTOMATION_SECRET
@@ -66,7 +68,8 @@ class IntakeQueue:
         # The secret rides in its own header: `Authorization` carries Google's token when the writer
         # is private (deployed, Cloud Tasks signs in as `BINOME_TASKS_INVOKER`).
         request = tasks_v2.HttpRequest(url=self.target, http_method=tasks_v2.HttpMethod.POST, body=raw,
-                                       headers={"Content-Type": "application/json", AUTOMATION_HEADER: self.secret})
+                                       headers={"Content-Type": "application/json", AUTOMATION_HEADER: self.secret,
+                                                **({BASE_HEADER: self.base} if self.base else {})})
         if self.invoker:
             request.oidc_token = tasks_v2.OidcToken(service_account_email=self.invoker, audience=self.target)
         task = tasks_v2.Task(name=f"{self.queue}/tasks/{task_id(raw)}", http_request=request)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
-from typing import Protocol
+from typing import Any, Callable, Protocol
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -47,6 +47,7 @@ class FormReport:
     listed: int = 0
     already: int = 0
     in_error: int = 0  # left to the retries, with their backoff
+    elsewhere: int = 0  # routed to another base, whose own run takes them
     processed: collections.Counter[str] = field(default_factory=collections.Counter)
     failed: list[str] = field(default_factory=list)  # tokens of responses Airtable refused this time
 
@@ -54,6 +55,8 @@ class FormReport:
         done = ", ".join(f"{n} {status}" for status, n in sorted(self.processed.items())) or "rien à rattraper"
         line = (f"Formulaire {self.form_id} : {self.listed} réponse(s) relue(s), {self.already} déjà traitée(s), "
                 f"{self.in_error} en erreur (reprises à part) ; {done}.")
+        if self.elsewhere:
+            line += f" {self.elsewhere} pour d'autres bases."
         if self.failed:
             line += f" En erreur, à voir dans le Journal : {', '.join(self.failed)}."
         return line
@@ -103,23 +106,29 @@ class Backlog(Protocol):
 
 
 def reconcile(service: IntakeService, client: TypeformClient, settings: Settings,
-              now: dt.datetime | None = None, backlog: Backlog | None = None) -> ReconcileReport:
+              now: dt.datetime | None = None, backlog: Backlog | None = None,
+              routed: Callable[[bytes], bool] | None = None) -> ReconcileReport:
     """With a `backlog` (the base's queue), missed responses are queued rather than written here:
     the writer keeps the base's budget, and a response whose delivery is still queued (or ran within
-    the hour) is refused by the queue instead of being handled twice at once."""
-    forms = [reconcile_form(form_id, service, client, overlap(settings), backlog) for form_id in service.forms]
+    the hour) is refused by the queue instead of being handled twice at once. With several bases,
+`routed` says which responses are this base's: the others are left to their own base's run."""
+    forms = [reconcile_form(form_id, service, client, overlap(settings), backlog, routed) for form_id in service.forms]
     retries = retry_errors(service, now or dt.datetime.now(dt.timezone.utc))
     return ReconcileReport(forms, retries, service.onboarding.sweep_all())
 
 
 def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient,
-                   lag: dt.timedelta, backlog: Backlog | None = None) -> FormReport:
+                   lag: dt.timedelta, backlog: Backlog | None = None,
+                   routed: Callable[[bytes], bool] | None = None) -> FormReport:
     journal, report = service.journal, FormReport(form_id)
     mark = journal.find(WATERMARK_PREFIX + form_id)
     watermark = dt.datetime.fromisoformat(mark.detail) if mark and mark.detail else None
     items = list({item["token"]: item for item in client.responses(form_id, watermark - lag if watermark else None)}
                  .values())
     report.listed = len(items)
+    if routed is not None:  # before the Journal is asked: another base's responses cost this one nothing
+        mine = [item for item in items if routed(delivery_of(item, form_id).encode())]
+        report.elsewhere, items = len(items) - len(mine), mine
     known = journal.statuses(item["token"] for item in items)
     report.already = sum(status in FINAL for status in known.values())
     report.in_error = len(known) - report.already
@@ -129,8 +138,7 @@ def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient,
         newest = max(newest, response.submitted_at) if newest else response.submitted_at
         if response.token in known:
             continue
-        raw = json.dumps({"event_id": f"reconcile-{response.token}", "event_type": "form_response",
-                          "form_response": {**item, "form_id": form_id}}, ensure_ascii=False)
+        raw = delivery_of(item, form_id)
         if backlog is not None:
             report.processed[QUEUED if backlog.put(raw.encode()) else ALREADY_QUEUED] += 1
             continue
@@ -143,6 +151,12 @@ def reconcile_form(form_id: str, service: IntakeService, client: TypeformClient,
         journal.record(WATERMARK_PREFIX + form_id, opt.JournalSource.BINOME, "curseur de réconciliation",
                        opt.JournalStatus.DONE, f"Réconciliation Typeform ({form_id})", newest.isoformat())
     return report
+
+
+def delivery_of(item: dict[str, Any], form_id: str) -> str:
+    """A listed response as the webhook would have delivered it."""
+    return json.dumps({"event_id": f"reconcile-{item['token']}", "event_type": "form_response",
+                       "form_response": {**item, "form_id": form_id}}, ensure_ascii=False)
 
 
 def retry_due(entry: JournalEntry, now: dt.datetime) -> bool:

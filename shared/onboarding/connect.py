@@ -25,7 +25,7 @@ from shared.airtable.diff import update_of
 from shared.alerts import Alerts
 from shared.clock import now
 from shared.errors import BinomeError
-from shared.esign.port import REFERENCE_FIELD
+from shared.esign.port import BASE_FIELD, REFERENCE_FIELD
 from shared.journal import FINAL, Journal
 from shared.onboarding import antennas, rules
 
@@ -82,6 +82,16 @@ class ConnectService:
             raise NotYetRecorded(f"enveloppe {envelope_id} pas encore enregistrée sur {person.record_id}")
         detail = self._apply(person, envelope_id, status)
         return self._journal(reference, opt.JournalStatus.DONE, f"DocuSign : {event}", text, detail)
+
+    def knows(self, raw: bytes) -> bool:
+        """Whether this base holds the record an event's envelope is for (an event that names no
+        base, while binome runs on several, is looked for in each)."""
+        try:
+            payload = jsonbody.loads(raw)
+            data = payload["data"]
+            return self._person(str(data["envelopeId"]), data) is not None
+        except (ValueError, KeyError, TypeError):
+            return False
 
     def _apply(self, person: Person, envelope_id: str, status: opt.EnvelopeStatus) -> str:
         new = rules.envelope_after(person.envelope_status, status)
@@ -141,5 +151,18 @@ class ConnectService:
 
 
 def _reference_in(data: dict[str, Any]) -> str:
+    return _custom_field(data, REFERENCE_FIELD)
+
+
+def base_in(raw: bytes) -> str | None:
+    """The base an event's envelope was sent from (its custom field), if it names one."""
+    try:
+        payload = jsonbody.loads(raw)
+        return _custom_field(payload["data"], BASE_FIELD) or None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _custom_field(data: dict[str, Any], name: str) -> str:
     fields = ((data.get("envelopeSummary") or {}).get("customFields") or {}).get("textCustomFields") or []
-    return next((str(f.get("value", "")) for f in fields if f.get("name") == REFERENCE_FIELD), "")
+    return next((str(f.get("value", "")) for f in fields if f.get("name") == name), "")
