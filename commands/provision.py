@@ -1,4 +1,5 @@
-"""`make provision`: create the tables and fields of `schemas.base` that the base lacks.
+"""`make provision`: create the tables and fields of `schemas.base` that the base lacks — in every
+base of the routing table (`BINOME_BASES`), or the one of `AIRTABLE_BASE_ID`.
 
 Exit codes: 0 done (or nothing to do), 1 the base could not be reached, 2 drift left for a person.
 """
@@ -26,18 +27,24 @@ def prepare_local_base(settings: Settings) -> None:
 
 
 def main() -> int:
+    drift = False
     try:
         settings = get_settings()
-        if settings.is_local:
-            prepare_local_base(settings)
-        report = provision(AirtableGateway(settings))
+        for route in settings.bases.bases:
+            base = settings.for_base(route)
+            if settings.bases.several:
+                print(f"Base {route.key} ({route.base_id}) :")
+            if settings.is_local:
+                prepare_local_base(base)
+            report = provision(AirtableGateway(base))
+            for line in report.lines():
+                print(line)
+            drift = drift or bool(report.drift)
     except (BinomeError, requests.RequestException) as exc:
         print(f"Airtable injoignable ou en erreur : {exc}. (En local : lancez `make run` d'abord.)",
               file=sys.stderr)
         return 1
-    for line in report.lines():
-        print(line)
-    return EXIT_DRIFT if report.drift else 0
+    return EXIT_DRIFT if drift else 0
 
 
 if __name__ == "__main__":

@@ -94,6 +94,10 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
             return json_response(state.airtable.update(request.get_json(force=True) or {}))
         return json_response(state.airtable.as_dict())
 
+    @bp.get("/airtable/requests")
+    def airtable_requests() -> Response:
+        return json_response({"bases": state.airtable.counts()})
+
     @bp.get("/airtable/bases")
     def list_bases() -> Response:
         return json_response({"bases": [{"id": b.id, "name": b.name} for b in state.store.bases.values()]})

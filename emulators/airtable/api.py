@@ -6,7 +6,9 @@ faults, the per-base rate limit and its penalty (429), then the base and table l
 
 from __future__ import annotations
 
+import collections
 import json
+import threading
 import re
 from typing import Any, Callable
 
@@ -40,9 +42,17 @@ class AirtableConfig:
         self.penalty = True
         self.penalty_seconds: float | None = None
         self.box = PenaltyBox()
+        self._counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+        self._counts_lock = threading.Lock()
 
     def admit(self, base_id: str) -> bool:
         """Count a request to `base_id`, or refuse it (and start the penalty)."""
+        admitted = self._admit(base_id)
+        with self._counts_lock:
+            self._counts[base_id]["requests" if admitted else "429"] += 1
+        return admitted
+
+    def _admit(self, base_id: str) -> bool:
         if self.penalty and self.box.serving(base_id):
             self.punish(base_id)
             return False
@@ -50,6 +60,11 @@ class AirtableConfig:
             return True
         self.punish(base_id)
         return False
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per base: the requests served and those refused with a 429 (Airtable's limit is per base)."""
+        with self._counts_lock:
+            return {base: {"requests": c["requests"], "429": c["429"]} for base, c in sorted(self._counts.items())}
 
     def punish(self, base_id: str) -> None:
         if self.penalty:
@@ -73,6 +88,8 @@ class AirtableConfig:
         return self.as_dict()
 
     def reset(self) -> None:
+        with self._counts_lock:
+            self._counts.clear()
         self.update({"rate_limit": self.initial_rate_limit, "retry_after": None, "penalty": True,
                      "penalty_seconds": None})
 
