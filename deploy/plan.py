@@ -8,6 +8,7 @@ half-way is finished by running it again.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from deploy.catalogue import (FUNCTIONS, INTAKE_QUEUE, INTAKE_QUEUE_FLAGS, JOBS, NUMBA_CACHE_DIR, SECRETS, FunctionSpec,
@@ -28,9 +29,10 @@ TUNING = ("BINOME_AIRTABLE_RATE", "BINOME_AIRTABLE_PENALTY", "BINOME_TYPEFORM_LA
 
 
 def build(deploy: DeploySettings, app: Settings) -> list[Step]:
-    return [*secret_access(deploy), provision(), *intake_queue(deploy),
+    return [*secret_access(deploy), provision(), *intake_queues(deploy, app),
             *(deploy_function(deploy, app, f) for f in FUNCTIONS),
-            *scheduler_invokers(deploy), *(scheduler_job(deploy, job) for job in JOBS),
+            *scheduler_invokers(deploy),
+            *(scheduler_job(deploy, job, base) for job in JOBS for base in job_bases(app)),
             *typeform_webhooks(app), docusign_connect(app), *sendgrid_event_webhook(app)]
 
 
@@ -58,18 +60,30 @@ def queue_path(deploy: DeploySettings) -> str:
     return f"projects/{deploy.GCP_PROJECT}/locations/{deploy.GCP_REGION}/queues/{INTAKE_QUEUE}"
 
 
-def intake_queue(deploy: DeploySettings) -> list[Step]:
-    """The base's queue between the Typeform webhook and the writer; the functions' account may add
-    tasks to it and sign them with its own identity, so the writer can stay private."""
+def queue_names(app: Settings) -> list[str]:
+    """One queue per base: `airtable-intake` for a single base; with several, `airtable-intake-<key>`,
+    the names the functions derive from `BINOME_INTAKE_QUEUE` (`Settings.for_base`)."""
+    table = app.bases
+    return [f"{INTAKE_QUEUE}-{key}" for key in table.keys] if table.several else [INTAKE_QUEUE]
+
+
+def intake_queues(deploy: DeploySettings, app: Settings) -> list[Step]:
+    """Each base's queue between the Typeform webhook and the writer, at that base's pace; the
+    functions' account may add tasks to them and sign them with its own identity, so the writer can
+    stay private."""
     place = (*where(deploy), f"--location={deploy.GCP_REGION}")
     account = f"serviceAccount:{deploy.GCP_SERVICE_ACCOUNT}"
+    steps: list[Step] = []
+    for name in queue_names(app):
+        steps += [
+            CreateOrUpdate(probe=("gcloud", "tasks", "queues", "describe", name, *place),
+                           create=("gcloud", "tasks", "queues", "create", name, *place, *INTAKE_QUEUE_FLAGS),
+                           update=("gcloud", "tasks", "queues", "update", name, *place, *INTAKE_QUEUE_FLAGS),
+                           why=f"file {name} : les réponses Typeform, écrites au rythme de la base"),
+            Command(("gcloud", "tasks", "queues", "add-iam-policy-binding", name, *place, f"--member={account}",
+                     "--role=roles/cloudtasks.enqueuer"), f"les fonctions peuvent ajouter des tâches à {name}")]
     return [
-        CreateOrUpdate(probe=("gcloud", "tasks", "queues", "describe", INTAKE_QUEUE, *place),
-                       create=("gcloud", "tasks", "queues", "create", INTAKE_QUEUE, *place, *INTAKE_QUEUE_FLAGS),
-                       update=("gcloud", "tasks", "queues", "update", INTAKE_QUEUE, *place, *INTAKE_QUEUE_FLAGS),
-                       why=f"file {INTAKE_QUEUE} : les réponses Typeform, écrites au rythme de la base"),
-        Command(("gcloud", "tasks", "queues", "add-iam-policy-binding", INTAKE_QUEUE, *place, f"--member={account}",
-                 "--role=roles/cloudtasks.enqueuer"), f"les fonctions peuvent ajouter des tâches à {INTAKE_QUEUE}"),
+        *steps,
         Command(("gcloud", "iam", "service-accounts", "add-iam-policy-binding", deploy.GCP_SERVICE_ACCOUNT,
                  *where(deploy), f"--member={account}", "--role=roles/iam.serviceAccountUser"),
                 "les tâches de la file sont signées par le compte des fonctions"),
@@ -83,7 +97,7 @@ def deploy_function(deploy: DeploySettings, app: Settings, function: FunctionSpe
         f"--region={deploy.GCP_REGION}", "--source=.", f"--entry-point={function.name}", "--trigger-http",
         exposure, f"--service-account={deploy.GCP_SERVICE_ACCOUNT}", f"--timeout={function.timeout_s}s",
         f"--memory={function.memory}", f"--cpu={function.cpu}", f"--max-instances={function.max_instances}",
-        "--set-env-vars=" + joined(environment(app) | queue_environment(deploy)),
+        "--set-env-vars=" + joined(environment(app) | queue_environment(deploy) | routing_environment(app)),
         "--set-secrets=" + joined(secret_refs(deploy)), "--quiet",
     ), f"{function.name} : {'publique' if function.public else 'privée'}, appelée par {function.caller}")
 
@@ -98,6 +112,11 @@ def environment(app: Settings) -> dict[str, str]:
 def queue_environment(deploy: DeploySettings) -> dict[str, str]:
     """The webhook queues its deliveries; the tasks sign in as the functions' account."""
     return {"BINOME_INTAKE_QUEUE": queue_path(deploy), "BINOME_TASKS_INVOKER": deploy.GCP_SERVICE_ACCOUNT}
+
+
+def routing_environment(app: Settings) -> dict[str, str]:
+    """The routing table, when binome runs on several bases (checked when the settings were read)."""
+    return {"BINOME_BASES": app.BINOME_BASES} if app.bases.several else {}
 
 
 def secret_refs(deploy: DeploySettings) -> dict[str, str]:
@@ -126,14 +145,22 @@ def scheduler_invokers(deploy: DeploySettings) -> list[Step]:
             for function in FUNCTIONS if not function.public]
 
 
-def scheduler_job(deploy: DeploySettings, job: JobSpec) -> Step:
-    """The job POSTs `{}` with a Google OIDC token (what a private function's IAM checks) and the
-    automation secret in its own header (what the function itself checks, public or not)."""
-    name = f"binome-{job.function.replace('_', '-')}"
+def job_bases(app: Settings) -> list[str | None]:
+    """A job per base with several bases (each runs on its own budget, in parallel, within its own
+    deadline); one job for the single base."""
+    return list(app.bases.keys) if app.bases.several else [None]
+
+
+def scheduler_job(deploy: DeploySettings, job: JobSpec, base: str | None = None) -> Step:
+    """The job POSTs `{}` (or `{"base": key}`, one job per base) with a Google OIDC token (what a
+    private function's IAM checks) and the automation secret in its own header (what the function
+    itself checks, public or not)."""
+    name = f"binome-{job.function.replace('_', '-')}" + (f"-{base}" if base else "")
+    body = json.dumps({"base": base}) if base else "{}"
     place = (*where(deploy), f"--location={deploy.GCP_REGION}")
     url = function_url(job.function)
     common = (f"--schedule={deploy.schedule_of(job.function)}", f"--time-zone={deploy.SCHEDULER_TIME_ZONE}",
-              f"--uri={url}", "--http-method=POST", "--message-body={}",
+              f"--uri={url}", "--http-method=POST", f"--message-body={body}",
               f"--oidc-service-account-email={deploy.scheduler_account}", f"--oidc-token-audience={url}",
               f"--attempt-deadline={job.attempt_deadline_s}s", f"--max-retry-attempts={job.retries}",
               "--min-backoff=600s")

@@ -274,3 +274,43 @@ def test_the_settings_are_read_from_the_environment(monkeypatch, tmp_path):
     assert deploy_settings.DRY_RUN and deploy_settings.SCHEDULER_TIME_ZONE == "Europe/Paris"
     assert app.PUBLIC_URL == "https://binome.collectif.org"
     assert spec("typeform_webhook").public
+
+
+# --- several bases ----------------------------------------------------------------------------
+
+BASES = "idf=appIdfBinome00001:75,92,93,94;sud=appSudBinome00001:69,*"
+
+
+def test_with_several_bases_each_has_its_queue_and_its_scheduler_jobs():
+    deploy, app = settings.isolated(DEPLOY, {**APP, "BINOME_BASES": BASES})
+    plan = planner.build(deploy, app)
+    queues = [s for s in plan if isinstance(s, CreateOrUpdate) and s.probe[1] == "tasks"]
+    assert [q.probe[4] for q in queues] == ["airtable-intake-idf", "airtable-intake-sud"]
+    for queue in queues:
+        assert flag(queue.create, "max-dispatches-per-second") == "5"  # each base's own budget
+        assert flag(queue.create, "max-concurrent-dispatches") == "1"
+    enqueuers = [s.argv[4] for s in plan if isinstance(s, Command) and s.argv[1:4] == (
+        "tasks", "queues", "add-iam-policy-binding")]
+    assert enqueuers == ["airtable-intake-idf", "airtable-intake-sud"]
+    # The functions derive each base's queue from the prefix they are given: the same names.
+    webhook = next(s for s in plan if isinstance(s, Command) and s.argv[1:4] == ("functions", "deploy",
+                                                                                "typeform_webhook"))
+    env = pairs(flag(webhook.argv, "set-env-vars"))
+    assert env["BINOME_BASES"] == BASES
+    deployed = app.rebuilt(BINOME_INTAKE_QUEUE=env["BINOME_INTAKE_QUEUE"])
+    assert [deployed.for_base(b).BINOME_INTAKE_QUEUE.rsplit("/", 1)[1] for b in deployed.bases.bases] == [
+        q.probe[4] for q in queues]
+    jobs = [s for s in plan if isinstance(s, CreateOrUpdate) and s.probe[1] == "scheduler"]
+    assert [j.create[5] for j in jobs] == [f"binome-{job}-{base}" for job in ("suggest-mentors", "follow-up",
+                                                                             "reconcile", "retention")
+                                           for base in ("idf", "sud")]
+    assert flag(jobs[0].create, "message-body") == '{"base": "idf"}'
+    assert flag(jobs[1].create, "message-body") == '{"base": "sud"}'
+
+
+def test_a_single_base_deploys_as_it_always_did():
+    plan = full_plan()
+    assert [s.probe[4] for s in plan if isinstance(s, CreateOrUpdate) and s.probe[1] == "tasks"] == ["airtable-intake"]
+    assert "BINOME_BASES" not in pairs(flag(deploy_command("typeform_webhook"), "set-env-vars"))
+    assert {flag(s.create, "message-body") for s in plan if isinstance(s, CreateOrUpdate)
+            and s.probe[1] == "scheduler"} == {"{}"}
