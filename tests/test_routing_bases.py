@@ -8,6 +8,7 @@ base keeps to its own 5 requests/s: the stand-in applies Airtable's limit per ba
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -29,11 +30,13 @@ from tests.stack import Running
 from tests.test_intake_queue import client_for, queue
 from tests.test_intake_webhook import STRUCTURE, VOLUNTEER
 from tests.test_matching_flow import links_in, mentor, outbox, post
+from tests.test_onboarding import connect_event, post_connect, post_events
 
 IDF, SUD = "appIdfBinome00001", "appSudBinome00001"
 TABLE = f"idf={IDF}:75,77,78,91,92,93,94,95;sud={SUD}:69,*"
-PARIS = {**VOLUNTEER, "email": "lea.martin@exemple.fr", "postcode": "75011"}
-LYON = {**STRUCTURE, "email": "cdi@college-lyon.fr", "postcode": "69003", "pupil_count": 1}
+LYON_VOLUNTEER = {**VOLUNTEER, "email": "lea.martin@exemple.fr", "postcode": "69003"}
+PARIS_STRUCTURE = {**STRUCTURE, "email": "cdi@college-paris.fr", "postcode": "75011", "pupil_count": 1}
+IN_PARIS = {"postcode": "75011", "town": "Paris"}
 
 
 class TwoBases(Running):
@@ -72,9 +75,9 @@ def live2(two_bases: TwoBases) -> TwoBases:
     control.call("POST", "/reset")
     control.call("POST", "/config", json=live.stack.vendor_webhooks)
     control.airtable_config(rate_limit=None)  # the tests' own setting-up is not the functions' budget
-    for gateway in live.gateways.values():
+    for key, gateway in live.gateways.items():
         control.ensure_base(gateway.base_id)
-        provision(gateway)
+        provision(AirtableGateway(live.settings.for_base(live.settings.bases.get(key)), pacer=RequestPacer(limit=1000)))
     publish(live.settings, TypeformClient(live.settings), control.create_form)
     control.airtable_config(rate_limit=5.0)
     return live
@@ -95,70 +98,108 @@ def custom_fields(envelope: dict[str, Any]) -> dict[str, str]:
 def test_sign_ups_events_suggestions_choices_and_jobs_each_stay_in_their_base(live2):
     live = live2
     before = live.requests_per_base()
-    live.submit("volunteer", PARIS)
-    live.submit("structure", LYON)
+    live.submit("volunteer", LYON_VOLUNTEER)
+    live.submit("structure", PARIS_STRUCTURE)
     live.settle()
 
     # Each sign-up in the base of its département, its Journal entry beside it.
-    [lea] = live.only_in("idf", Volunteer)
-    [college] = live.only_in("sud", Structure)
-    [pupil] = live.only_in("sud", Need)
-    assert (lea.email, college.email, pupil.structure) == (PARIS["email"], LYON["email"], [college.record_id])
+    [lea] = live.only_in("sud", Volunteer)
+    [college] = live.only_in("idf", Structure)
+    [pupil] = live.only_in("idf", Need)
+    assert (lea.email, college.email, pupil.structure) == (LYON_VOLUNTEER["email"], PARIS_STRUCTURE["email"],
+                                                           [college.record_id])
     typeform = {key: [e.type for e in live.gateways[key].all(JournalEntry) if e.source == "Typeform"]
                 for key in ("idf", "sud")}
-    assert typeform == {"idf": ["inscription bénévole"], "sud": ["inscription structure"]}
+    assert typeform == {"idf": ["inscription structure"], "sud": ["inscription bénévole"]}
 
     # Acknowledgements and envelopes went out, each naming its base; the vendors' events came back to it.
-    assert sorted(m["recipients"][0] for m in outbox(live, "accuse")) == sorted([PARIS["email"], LYON["email"]])
+    assert sorted(m["recipients"][0] for m in outbox(live, "accuse")) == sorted(
+        [LYON_VOLUNTEER["email"], PARIS_STRUCTURE["email"]])
     envelopes = live.control("GET", "/envelopes")["envelopes"]
     assert sorted(custom_fields(e).get("binome_base", "") for e in envelopes) == ["idf", "sud"]
     for envelope in envelopes:
         live.control("POST", f"/envelopes/{envelope['envelopeId']}/complete")
     live.settle()
-    lea, college = live.gateways["idf"].get(Volunteer, lea.record_id), live.gateways["sud"].get(Structure, college.record_id)
+    lea, college = live.gateways["sud"].get(Volunteer, lea.record_id), live.gateways["idf"].get(Structure, college.record_id)
     assert (lea.envelope_status, lea.status, college.envelope_status) == ("Signée", "Disponible", "Signée")
     assert (lea.email_status, college.email_status) == (opt.EmailStatus.DELIVERED, opt.EmailStatus.DELIVERED)
 
-    # A mentor who would fit the Lyon pupil, but in the other base: suggestions never look there.
-    live.gateways["idf"].create([mentor("Zoé", "zoe@exemple.fr")])
-    [sam] = live.gateways["sud"].create([mentor("Sam", "sam@exemple.fr")])
+    # A mentor who would fit the Paris pupil, but in the other base: suggestions never look there.
+    live.gateways["sud"].create([mentor("Zoé", "zoe@exemple.fr", **IN_PARIS)])
+    [sam] = live.gateways["idf"].create([mentor("Sam", "sam@exemple.fr", **IN_PARIS)])
     report = call(live, "suggest_mentors", {})
-    assert set(report["bases"]) == {"idf", "sud"} and "1 liste(s) écrite(s)" in report["bases"]["sud"]["detail"]
-    assert live.gateways["sud"].get(Need, pupil.record_id).suggested_mentors == [sam.record_id]
+    assert set(report["bases"]) == {"idf", "sud"} and "1 liste(s) écrite(s)" in report["bases"]["idf"]["detail"]
+    assert live.gateways["idf"].get(Need, pupil.record_id).suggested_mentors == [sam.record_id]
     [mail] = outbox(live, "suggestions")
-    assert mail["recipients"] == [LYON["email"]] and "Zoé" not in mail["text"]
+    assert mail["recipients"] == [PARIS_STRUCTURE["email"]] and "Zoé" not in mail["text"]
 
-    # The choice, through the signed link, lands in the structure's base.
+    # The choice, through the signed link, lands in the structure's base (not the default one).
     [link] = links_in(mail)
     assert post(link).status_code == 200
-    [pair] = live.only_in("sud", Pair)
+    [pair] = live.only_in("idf", Pair)
     assert (pair.volunteer, pair.need, pair.status) == ([sam.record_id], [pupil.record_id], "Proposé")
     [proposal] = outbox(live, "proposition", to="sam@exemple.fr")
     answer_link = re.search(r"https?://\S+/choose_mentor/\?t=\S+", proposal["text"]).group(0)
     assert post(answer_link, action="accept").status_code == 200
-    assert live.gateways["sud"].get(Pair, pair.record_id).status == "Actif"
+    assert live.gateways["idf"].get(Pair, pair.record_id).status == "Actif"
 
     # A check-in names its base (the link's hidden field) and lands beside its binôme.
     live.submit("checkin", {"mood": "Bien", "sessions": 2, "needs_help": False},
-                hidden={"binome": pair.record_id, "par": "Structure", "base": "sud"})
+                hidden={"binome": pair.record_id, "par": "Structure", "base": "idf"})
     live.settle()
-    [check_in] = live.only_in("sud", CheckIn)
+    [check_in] = live.only_in("idf", CheckIn)
     assert check_in.pair == [pair.record_id]
 
     # Follow-up base by base, or one base only: the other base is not asked anything.
     both = call(live, "follow_up", {})
     assert set(both["bases"]) == {"idf", "sud"} and all(r["statut"] == "Traité" for r in both["bases"].values())
-    idf_before = live.requests_per_base()["idf"]["requests"]
-    one = call(live, "follow_up", {"base": "sud"})
+    live.settle()  # the vendors' events about what it sent, back in their bases
+    sud_before = live.requests_per_base()["sud"]["requests"]
+    one = call(live, "follow_up", {"base": "idf"})
     assert one["statut"] == "Traité" and "bases" not in one
-    assert live.requests_per_base()["idf"]["requests"] == idf_before
+    live.settle()
+    assert live.requests_per_base()["sud"]["requests"] == sud_before
     for job in ("retention", "reconcile"):
         assert set(call(live, job, {})["bases"]) == {"idf", "sud"}
+    # The backfill of each base took only its own responses: nothing was written twice, or elsewhere.
+    emails = {key: sorted(v.email for v in live.gateways[key].all(Volunteer)) for key in ("idf", "sud")}
+    assert emails == {"idf": ["sam@exemple.fr"], "sud": [LYON_VOLUNTEER["email"], "zoe@exemple.fr"]}
+    assert len(live.only_in("idf", Structure)) == 1
 
     # Each base spent from its own budget, and neither was ever refused.
     after = live.requests_per_base()
     assert all(after[key]["requests"] > before[key]["requests"] for key in ("idf", "sud"))
     assert after["idf"]["429"] == after["sud"]["429"] == 0
+
+
+def test_an_envelope_that_names_no_base_is_found_by_looking_in_each(live2):
+    live = live2
+    live.unplug_vendor_events()
+    live.submit("volunteer", {**LYON_VOLUNTEER, "postcode": "92100"})
+    live.settle()
+    [person] = live.only_in("idf", Volunteer)
+    event = connect_event("envelope-completed", person.envelope_id, "2020-11-05T10:00:00.0000000Z")
+    assert "customFields" not in event["data"]  # as Connect sends it without custom fields
+    assert post_connect(live, event).json()["status"] == "Traité"
+    assert live.gateways["idf"].get(Volunteer, person.record_id).envelope_status == "Signée"
+
+
+def test_a_sendgrid_batch_about_both_bases_updates_each_in_its_own(live2):
+    live = live2
+    live.unplug_vendor_events()
+    live.submit("volunteer", LYON_VOLUNTEER)
+    live.submit("volunteer", {**LYON_VOLUNTEER, "email": "paris@exemple.fr", "postcode": "75011"})
+    live.settle()
+    [lyon], [paris] = live.gateways["sud"].all(Volunteer), live.gateways["idf"].all(Volunteer)
+    assert sorted(m["custom_args"]["binome_base"] for m in outbox(live, "accuse")) == ["idf", "sud"]
+    batch = [{"email": p.email, "event": "delivered", "timestamp": int(time.time()), "sg_event_id": f"d-{key}",
+              "sg_message_id": f"{p.email_message_id}.filter0001.0.0", "binome_table": "volunteers",
+              "binome_record": p.record_id, "binome_base": key} for key, p in (("sud", lyon), ("idf", paris))]
+    answer = post_events(live, batch)
+    assert answer.status_code == 200 and set(answer.json()["bases"]) == {"idf", "sud"}
+    assert live.gateways["sud"].get(Volunteer, lyon.record_id).email_status == opt.EmailStatus.DELIVERED
+    assert live.gateways["idf"].get(Volunteer, paris.record_id).email_status == opt.EmailStatus.DELIVERED
+    assert post_events(live, batch).json()["bases"]["idf"]["status"] == "Doublon"  # each base journaled its share
 
 
 def test_a_job_naming_a_base_the_table_does_not_know_is_refused_in_french(live2):
@@ -177,8 +218,8 @@ def test_each_base_has_its_queue_and_the_writer_writes_into_the_base_the_task_na
     bootstrap.configure(settings)
     created = live.control("GET", "/stats")["requests"].get("cloudtasks POST", 0)
     for n in range(3):
-        live.submit("volunteer", {**PARIS, "email": f"p{n}@exemple.fr"})
-    live.submit("volunteer", {**PARIS, "email": "l@exemple.fr", "postcode": "69003"})
+        live.submit("volunteer", {**LYON_VOLUNTEER, "email": f"p{n}@exemple.fr", "postcode": "75011"})
+    live.submit("volunteer", {**LYON_VOLUNTEER, "email": "l@exemple.fr"})
     live.settle()
     assert live.control("GET", "/stats")["requests"]["cloudtasks POST"] >= created + 4  # each one queued
     assert sorted(v.email for v in live.gateways["idf"].all(Volunteer)) == ["p0@exemple.fr", "p1@exemple.fr",
