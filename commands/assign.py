@@ -1,5 +1,6 @@
 """`make assign`: the whole-pool assignment, written as proposals for coordinators to review;
 `make publish`: the proposals they validated become binômes « Proposé » and their mentors are asked.
+Each base's pool on its own, every base in turn.
 
     python -m commands.assign [publish]
 """
@@ -14,10 +15,12 @@ from shared.errors import BinomeError
 
 def main(argv: list[str]) -> int:
     try:
-        if argv[:1] == ["publish"]:
-            print(f"Propositions publiées : {bootstrap.proposals().publish()} binôme(s) proposé(s).")
-        else:
-            print(bootstrap.proposals().propose().line())
+        for base in bootstrap.every_base():
+            prefix = f"Base {base.key} : " if bootstrap.bases().several else ""
+            if argv[:1] == ["publish"]:
+                print(f"{prefix}Propositions publiées : {base.proposals.publish()} binôme(s) proposé(s).")
+            else:
+                print(prefix + base.proposals.propose().line())
     except BinomeError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -1,5 +1,6 @@
 """`make erase EMAIL=…`: erase one address from binome (right to erasure) — the base, the Journal's
-payloads, the Typeform responses and the local files — and say what was kept, and why.
+payloads, the Typeform responses and the local files — and say what was kept, and why. With
+several bases, in every base (a person may have signed up in more than one).
 
     python -m commands.erase <email>
 """
@@ -17,11 +18,14 @@ def main(argv: list[str]) -> int:
         print((__doc__ or "").strip(), file=sys.stderr)
         return 2
     try:
-        report = bootstrap.eraser().erase_email(argv[0])
+        for base in bootstrap.every_base():
+            report = base.eraser.erase_email(argv[0])
+            if bootstrap.bases().several:
+                print(f"Base {base.key} :")
+            print("\n".join(report.lines()))
     except BinomeError as exc:
         print(f"Effacement interrompu, relancez la même commande : {exc}", file=sys.stderr)
         return 1
-    print("\n".join(report.lines()))
     return 0
 
 

@@ -1,5 +1,6 @@
 """`make export EMAIL=…`: everything binome holds about one address, as JSON on the standard
-output, to hand to the person (right of access).
+output, to hand to the person (right of access). With several bases, what each base holds, under
+its key.
 
     python -m commands.export <email> > export.json
 """
@@ -21,7 +22,9 @@ def main(argv: list[str]) -> int:
         print((__doc__ or "").strip(), file=sys.stderr)
         return 2
     try:
-        document = export_email(bootstrap.gateway(), bootstrap.typeform(), get_settings(), argv[0], now())
+        documents = {base.key: export_email(base.gateway, bootstrap.typeform(), get_settings(), argv[0], now())
+                     for base in bootstrap.every_base()}
+        document = documents if bootstrap.bases().several else next(iter(documents.values()))
     except BinomeError as exc:
         print(exc, file=sys.stderr)
         return 1

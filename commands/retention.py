@@ -1,4 +1,4 @@
-"""`make retention`: the scheduler's retention run, by hand — warn, anonymise, report."""
+"""`make retention`: the scheduler's retention run, by hand — warn, anonymise, report — on every base."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from shared.errors import BinomeError
 
 def main() -> int:
     try:
-        report = bootstrap.retention().run()
+        for base in bootstrap.every_base():
+            prefix = f"Base {base.key} : " if bootstrap.bases().several else ""
+            print(prefix + base.retention.run().line())
     except BinomeError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(report.line())
     return 0
 
 

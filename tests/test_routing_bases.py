@@ -228,3 +228,43 @@ def test_each_base_has_its_queue_and_the_writer_writes_into_the_base_the_task_na
     listed = {key: client.list_tasks(parent=f"{prefix}-{key}") for key in ("idf", "sud")}
     assert all(list(tasks) == [] for tasks in listed.values())  # each queue emptied by its writer
     assert list(client.list_tasks(parent=prefix)) == []  # the unsuffixed queue is never used
+
+
+def test_an_envelope_that_names_its_base_costs_the_other_base_nothing(live2):
+    live = live2
+    live.unplug_vendor_events()
+    live.submit("volunteer", LYON_VOLUNTEER)  # in « sud », the second base any search would ask
+    live.settle()
+    [person] = live.gateways["sud"].all(Volunteer)
+    event = connect_event("envelope-completed", person.envelope_id, "2020-11-05T10:00:00.0000000Z")
+    event["data"]["envelopeSummary"] = {"customFields": {"textCustomFields": [
+        {"name": "binome", "value": f"{person.record_id}:convention"}, {"name": "binome_base", "value": "sud"}]}}
+    idf_before = live.requests_per_base()["idf"]["requests"]
+    assert post_connect(live, event).json()["status"] == "Traité"
+    assert live.gateways["sud"].get(Volunteer, person.record_id).envelope_status == "Signée"
+    assert live.requests_per_base()["idf"]["requests"] == idf_before
+
+
+def test_a_job_failing_on_one_base_still_runs_on_the_others_then_asks_to_be_retried(live2):
+    live = live2
+    live.control("POST", "/faults", json={"service": "airtable", "status": 503, "count": 1000, "match": IDF})
+    sud_before = live.requests_per_base()["sud"]["requests"]
+    answer = requests.post(f"{live.functions_url}/follow_up/", json={}, timeout=120,
+                           headers={"Authorization": f"Bearer {live.settings.AUTOMATION_SECRET}"})
+    live.control("DELETE", "/faults")
+    assert answer.status_code == 503  # the scheduler retries; the bases already done find nothing left to do
+    assert live.requests_per_base()["sud"]["requests"] > sud_before  # « idf » failing first did not stop « sud »
+
+
+def test_erasure_reaches_every_base(live2, capsys):
+    from commands import erase
+
+    live = live2
+    live.submit("volunteer", LYON_VOLUNTEER)
+    live.submit("volunteer", {**LYON_VOLUNTEER, "postcode": "75011"})  # the same person, signed up in both
+    live.settle()
+    assert all(len(live.gateways[key].all(Volunteer)) == 1 for key in ("idf", "sud"))
+    assert erase.main([LYON_VOLUNTEER["email"]]) == 0
+    assert "Base idf :" in capsys.readouterr().out
+    for key in ("idf", "sud"):
+        assert LYON_VOLUNTEER["email"] not in [v.email for v in live.gateways[key].all(Volunteer)], key
