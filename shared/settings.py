@@ -13,7 +13,7 @@ import threading
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from schemas.bases import BaseRoute, RoutingTable
@@ -150,10 +150,12 @@ class Settings(BaseSettings):
     def is_local(self) -> bool:
         return self.BINOME_ENV == "local"
 
-    @model_validator(mode="after")
-    def _routing_table_is_usable(self) -> "Settings":
-        self.bases  # refused here, at load, rather than on the first request
-        return self
+    @field_validator("BINOME_BASES")
+    @classmethod
+    def _routing_table_is_usable(cls, text: str) -> str:
+        if text.strip():
+            parse_bases(text)  # refused here, at load and naming the variable, rather than on a request
+        return text
 
     @model_validator(mode="after")
     def _point_local_endpoints_at_the_emulators(self) -> "Settings":
