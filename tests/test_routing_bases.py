@@ -7,8 +7,10 @@ base keeps to its own 5 requests/s: the stand-in applies Airtable's limit per ba
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
+from urllib.parse import unquote
 from typing import Any, Iterator
 
 import pytest
@@ -22,6 +24,8 @@ from schemas.records import CheckIn, JournalEntry, Need, Pair, Structure, Volunt
 from shared import bootstrap
 from shared.airtable import AirtableGateway
 from shared.airtable.pacer import RequestPacer
+from shared.clock import PARIS
+from shared.followup.daily import DailyFollowUp
 from shared.provision import provision
 from shared.publish_forms import publish
 from shared.settings import Settings, isolated_settings
@@ -29,7 +33,7 @@ from shared.typeform_client import TypeformClient
 from tests.stack import Running
 from tests.test_intake_queue import client_for, queue
 from tests.test_intake_webhook import STRUCTURE, VOLUNTEER
-from tests.test_matching_flow import links_in, mentor, outbox, post
+from tests.test_matching_flow import links_in, mentor, need, outbox, post, structure
 from tests.test_onboarding import connect_event, post_connect, post_events
 
 IDF, SUD = "appIdfBinome00001", "appSudBinome00001"
@@ -268,3 +272,25 @@ def test_erasure_reaches_every_base(live2, capsys):
     assert "Base idf :" in capsys.readouterr().out
     for key in ("idf", "sud"):
         assert LYON_VOLUNTEER["email"] not in [v.email for v in live.gateways[key].all(Volunteer)], key
+
+
+def test_a_check_in_asked_in_a_base_names_it_and_the_answer_comes_back_to_it(live2):
+    live = live2
+    live.unplug_vendor_events()
+    idf = bootstrap.base("idf")
+    [sam] = idf.gateway.create([mentor("Sam", "sam@exemple.fr", **IN_PARIS)])
+    [college] = idf.gateway.create([structure("Collège Voltaire", "cdi@voltaire.fr")])
+    [first] = idf.gateway.create([need("CV-1", college.record_id)])
+    [pair] = idf.gateway.create([Pair(name="Sam × CV-1", need=[first.record_id], volunteer=[sam.record_id],
+                                      structure=[college.record_id], status=opt.PairStatus.ACTIVE,
+                                      known_status=opt.PairStatus.ACTIVE, started_on=dt.date(2020, 11, 2))])
+    moment = dt.datetime.combine(dt.date(2020, 11, 16), dt.time(8), PARIS)
+    DailyFollowUp.build(idf.gateway, idf.mailer, idf.alerts, idf.settings, clock=lambda: moment, base="idf").run()
+    to_mentor = next(m for m in outbox(live, "suivi") if m["recipients"] == ["sam@exemple.fr"])
+    link = re.search(r"https?://\S+/to/suivis#(\S+)", to_mentor["text"]).group(1)
+    hidden = dict(part.split("=", 1) for part in unquote(link).split("&"))
+    assert hidden == {"binome": pair.record_id, "par": "Bénévole", "base": "idf"}
+    live.submit("checkin", {"mood": "Bien", "sessions": 2, "needs_help": False}, hidden=hidden)
+    live.settle()
+    [check_in] = live.only_in("idf", CheckIn)
+    assert check_in.pair == [pair.record_id] and check_in.author == "Bénévole"
