@@ -30,6 +30,7 @@ from shared.provision import provision
 from shared.publish_forms import publish
 from shared.settings import Settings, isolated_settings
 from shared.typeform_client import TypeformClient
+from tests.airtable_scripts import run_script
 from tests.stack import Running
 from tests.test_intake_queue import client_for, queue
 from tests.test_intake_webhook import STRUCTURE, VOLUNTEER
@@ -294,3 +295,16 @@ def test_a_check_in_asked_in_a_base_names_it_and_the_answer_comes_back_to_it(liv
     live.settle()
     [check_in] = live.only_in("idf", CheckIn)
     assert check_in.pair == [pair.record_id] and check_in.author == "Bénévole"
+
+
+def test_an_automation_of_a_base_names_it_and_the_function_acts_there(live2):
+    live = live2
+    live.unplug_vendor_events()
+    idf = bootstrap.base("idf")
+    [sam] = idf.gateway.create([mentor("Sam", "sam@exemple.fr")])  # beside the school (Lyon)
+    [college] = idf.gateway.create([structure("Collège Voltaire", "cdi@voltaire.fr")])
+    [first] = idf.gateway.create([need("CV-1", college.record_id)])
+    ran = run_script("suggerer-mentors.js", recordId=first.record_id, base="idf",
+                     functionUrl=f"{live.functions_url}/suggest_mentors/", secret=live.settings.AUTOMATION_SECRET)
+    assert ran.error is None and "1 liste(s) écrite(s)" in ran.outputs["detail"]
+    assert idf.gateway.get(Need, first.record_id).suggested_mentors == [sam.record_id]

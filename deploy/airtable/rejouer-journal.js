@@ -9,6 +9,7 @@
 //   recordId     the Journal entry: « Airtable record ID » of the trigger's record
 //   functionUrl  the function's URL, e.g. https://europe-west1-<projet>.cloudfunctions.net/reconcile
 //   secret       the value of AUTOMATION_SECRET
+//   base         only when binome runs on several bases: this base's key in BINOME_BASES (e.g. idf)
 //
 // Why the secret is an input variable: the function refuses any call without it (its URL is
 // public), and an automation script has nowhere else to keep it. Input values stay out of the
@@ -19,10 +20,10 @@
 // it in the « secret » input of the every binome automation. Runs in between fail red
 // (« secret invalide ») and change nothing: trigger them again once both sides hold the new value.
 
-const { recordId, functionUrl, secret } = input.config();
+const { recordId, functionUrl, secret, base } = input.config();
 if (!recordId) throw new Error("Entrée « recordId » vide : choisissez « Airtable record ID » de l'entrée déclencheuse.");
 
-const answer = await callBinome(functionUrl, secret, { replay: recordId });
+const answer = await callBinome(functionUrl, secret, { replay: recordId, ...(base ? { base } : {}) });
 // binome answers a refused replay with 200 (nothing to retry), yet the coordinator asked for
 // something that did not happen: a red run says so where they look.
 if (answer.statut === "refusé") throw new Error(`Rejeu refusé : ${answer.detail}`);

@@ -9,6 +9,7 @@
 //   recordId     the record whose box was ticked: « Airtable record ID » of the trigger's record
 //   functionUrl  the function's URL, e.g. https://europe-west1-<projet>.cloudfunctions.net/reconcile
 //   secret       the value of AUTOMATION_SECRET
+//   base         only when binome runs on several bases: this base's key in BINOME_BASES (e.g. idf)
 //
 // Why the secret is an input variable: the function refuses any call without it (its URL is
 // public), and an automation script has nowhere else to keep it. Input values stay out of the
@@ -19,10 +20,10 @@
 // it in the « secret » input of the every binome automation. Runs in between fail red
 // (« secret invalide ») and change nothing: trigger them again once both sides hold the new value.
 
-const { recordId, functionUrl, secret } = input.config();
+const { recordId, functionUrl, secret, base } = input.config();
 if (!recordId) throw new Error("Entrée « recordId » vide : choisissez « Airtable record ID » de la fiche déclencheuse.");
 
-const answer = await callBinome(functionUrl, secret, { resend: recordId });
+const answer = await callBinome(functionUrl, secret, { resend: recordId, ...(base ? { base } : {}) });
 output.set("statut", answer.statut);
 output.set("detail", answer.detail);
 

@@ -7,6 +7,7 @@
 //   recordId     the triggering need: « Airtable record ID » of the trigger's record
 //   functionUrl  the function's URL, e.g. https://europe-west1-<projet>.cloudfunctions.net/suggest_mentors
 //   secret       the value of AUTOMATION_SECRET
+//   base         only when binome runs on several bases: this base's key in BINOME_BASES (e.g. idf)
 //
 // Why the secret is an input variable: the function refuses any call without it (its URL is
 // public), and an automation script has nowhere else to keep it. Input values stay out of the
@@ -17,10 +18,10 @@
 // it in the « secret » input of the every binome automation. Runs in between fail red
 // (« secret invalide ») and change nothing: trigger them again once both sides hold the new value.
 
-const { recordId, functionUrl, secret } = input.config();
+const { recordId, functionUrl, secret, base } = input.config();
 if (!recordId) throw new Error("Entrée « recordId » vide : choisissez « Airtable record ID » du besoin déclencheur.");
 
-const answer = await callBinome(functionUrl, secret, { need: recordId });
+const answer = await callBinome(functionUrl, secret, { need: recordId, ...(base ? { base } : {}) });
 output.set("statut", answer.statut);
 output.set("detail", answer.detail);
 output.set("sansSolution", answer.sans_solution ?? []);
