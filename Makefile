@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser node retention export erase deploy
+.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser node redis retention export erase deploy
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(PY) -m local.demo
 
 # Types first (mypy --strict on the library, the functions, the schemas and the commands), then the suite.
-test: $(STAMP) browser node
+test: $(STAMP) browser node redis
 	$(PY) -m mypy
 	$(PY) -m pytest
 
@@ -27,6 +27,10 @@ browser:
 # The Airtable automation scripts (deploy/airtable/) are tested under Debian's Node (18 or later: global fetch).
 node:
 	@command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs; }
+
+# The shared Airtable budget's tests start Debian's Redis server of their own (Memorystore when deployed).
+redis:
+	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 
 run: $(STAMP)
 	$(PY) -m local.stack

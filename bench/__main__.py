@@ -1,6 +1,6 @@
 """Run every benchmark and print its figures."""
 
-from bench import airtable_emulator, followup, intake, matching, matching_base, queue
+from bench import airtable_emulator, followup, intake, load, matching, matching_base, queue
 from bench.stack import quiet_logs
 
 
@@ -12,6 +12,7 @@ def main() -> None:
     matching_base.main()
     followup.main()
     queue.main()
+    load.main()
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ A function's `--timeout` is at most what its caller waits: past that the caller 
 will retry (vendors) or try again later (people, the scheduler), so more time only burns an
 instance. Where two callers differ, the scheduler's deadline wins and the other is noted.
 
-`max_instances` is small everywhere: every instance paces its own Airtable requests at 5 per
-second, and the base allows 5 per second in all. Above the cap Cloud Run queues briefly, then
-answers 429, which every vendor retries (Typeform every 2–3 minutes for hours).
+Every instance of every function draws on the base's one budget of 5 requests per second, kept in
+a Redis (Memorystore) they all reach through a VPC connector (`shared.airtable.budget`): more
+instances add no requests per second, so `max_instances` only bounds cost and the Redis's
+connections. Above the cap Cloud Run queues briefly, then answers 429, which every vendor retries
+(Typeform every 2–3 minutes for hours). `priority` says whose requests go first when the budget is
+short: a person or vendor waiting on the line, before background work.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ class FunctionSpec:
     public: bool
     timeout_s: int
     max_instances: int
+    priority: str = "people"  # BINOME_AIRTABLE_PRIORITY
     memory: str = "1Gi"  # every function imports the whole library (numpy, numba, OR-Tools) at start
     cpu: str = "1"
 
@@ -47,15 +51,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # Airtable automations (one need, ~12 s fetch) and the scheduler (all needs): public, since an
     # automation cannot get a Google token; the scheduler's deadline sets the timeout. The engine
     # compiles numba kernels and holds the base's index: more memory and CPU.
-    FunctionSpec("suggest_mentors", "automatisation Airtable et planificateur", True, 900, 2, memory="4Gi", cpu="2"),
+    FunctionSpec("suggest_mentors", "automatisation Airtable et planificateur", True, 900, 2, "background",
+                 memory="4Gi", cpu="2"),
     # Airtable automations (replay, resend) and the scheduler (backfill every 15 minutes).
-    FunctionSpec("reconcile", "automatisation Airtable et planificateur", True, 600, 2),
+    FunctionSpec("reconcile", "automatisation Airtable et planificateur", True, 600, 2, "background"),
     # Only the scheduler calls these: private, invoked with the scheduler's OIDC token.
-    FunctionSpec("follow_up", "planificateur (quotidien)", False, 1800, 1),
-    FunctionSpec("retention", "planificateur (quotidien)", False, 900, 1),
+    FunctionSpec("follow_up", "planificateur (quotidien)", False, 1800, 1, "background"),
+    FunctionSpec("retention", "planificateur (quotidien)", False, 900, 1, "background"),
     # Only the base's queue calls it (Cloud Tasks' dispatch deadline is 10 minutes by default),
     # one task at a time: one instance is all the base's budget allows anyway.
-    FunctionSpec("intake_writer", "la file Cloud Tasks de la base", False, 600, 1),
+    FunctionSpec("intake_writer", "la file Cloud Tasks de la base", False, 600, 1, "background"),
 )
 
 # The base's intake queue: its dispatch rate is the base's budget (5 requests/s; a sign-up takes
@@ -71,10 +76,22 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("retention", 900, 2),
 )
 
+# The base's shared budget: a small Redis on the project's network, reached by the functions through
+# a Serverless VPC Access connector (only private addresses go through it; vendors stay direct).
+# AUTH on: its URL, password included, is the secret BINOME_AIRTABLE_BUDGET_URL.
+BUDGET_NETWORK = "default"
+BUDGET_CONNECTOR = "binome-budget"
+BUDGET_CONNECTOR_FLAGS = (f"--network={BUDGET_NETWORK}", "--range=10.8.0.0/28", "--min-instances=2",
+                          "--max-instances=3", "--machine-type=e2-micro")
+BUDGET_REDIS = "binome-budget"
+BUDGET_REDIS_FLAGS = ("--size=1", "--tier=basic", "--redis-version=redis_7_2", "--enable-auth",
+                      f"--network={BUDGET_NETWORK}")
+
 # Values of §3.3 that are secrets: they reach the functions from Secret Manager, never as plain
 # environment variables, and appear in the plan only by name.
 SECRETS: tuple[str, ...] = ("AIRTABLE_TOKEN", "TYPEFORM_SECRET", "TYPEFORM_TOKEN", "SENDGRID_API_KEY",
-                            "DOCUSIGN_PRIVATE_KEY", "DOCUSIGN_CONNECT_KEY", "AUTOMATION_SECRET", "LINK_SECRET")
+                            "DOCUSIGN_PRIVATE_KEY", "DOCUSIGN_CONNECT_KEY", "AUTOMATION_SECRET", "LINK_SECRET",
+                            "BINOME_AIRTABLE_BUDGET_URL")
 
 # Read-only source tree on Cloud Functions: numba writes its compiled kernels here instead.
 NUMBA_CACHE_DIR = "/tmp/numba"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from deploy.catalogue import (FUNCTIONS, INTAKE_QUEUE, INTAKE_QUEUE_FLAGS, JOBS, NUMBA_CACHE_DIR, SECRETS, FunctionSpec,
-                              JobSpec)
+from deploy.catalogue import (BUDGET_CONNECTOR, BUDGET_CONNECTOR_FLAGS, BUDGET_REDIS, BUDGET_REDIS_FLAGS, FUNCTIONS,
+                              INTAKE_QUEUE, INTAKE_QUEUE_FLAGS, JOBS, NUMBA_CACHE_DIR, SECRETS, FunctionSpec, JobSpec)
 from deploy.settings import DeploySettings
 from deploy.steps import ApiCall, Command, CreateOrUpdate, Step, function_url, secret
 from shared.settings import PRODUCTION_REQUIRED, Settings
@@ -29,7 +29,7 @@ TUNING = ("BINOME_AIRTABLE_RATE", "BINOME_AIRTABLE_PENALTY", "BINOME_TYPEFORM_LA
 
 
 def build(deploy: DeploySettings, app: Settings) -> list[Step]:
-    return [*secret_access(deploy), provision(), *intake_queues(deploy, app),
+    return [*secret_access(deploy), provision(), *intake_queues(deploy, app), *budget_store(deploy),
             *(deploy_function(deploy, app, f) for f in FUNCTIONS),
             *scheduler_invokers(deploy),
             *(scheduler_job(deploy, job, base) for job in JOBS for base in job_bases(app)),
@@ -90,6 +90,25 @@ def intake_queues(deploy: DeploySettings, app: Settings) -> list[Step]:
     ]
 
 
+def budget_store(deploy: DeploySettings) -> list[Step]:
+    """The Redis every function keeps the base's budget in, and the connector they reach it by.
+    Both are made once; their size is changed by hand (deploy/README.md), never by a deploy."""
+    place = (*where(deploy), f"--region={deploy.GCP_REGION}")
+    connector = ("gcloud", "compute", "networks", "vpc-access", "connectors")
+    redis = ("gcloud", "redis", "instances")
+    return [
+        CreateOrUpdate(probe=(*connector, "describe", BUDGET_CONNECTOR, *place),
+                       create=(*connector, "create", BUDGET_CONNECTOR, *place, *BUDGET_CONNECTOR_FLAGS),
+                       update=(*connector, "describe", BUDGET_CONNECTOR, *place),
+                       why=f"connecteur {BUDGET_CONNECTOR} : les fonctions joignent le budget Airtable partagé"),
+        CreateOrUpdate(probe=(*redis, "describe", BUDGET_REDIS, *place),
+                       create=(*redis, "create", BUDGET_REDIS, *place, *BUDGET_REDIS_FLAGS),
+                       update=(*redis, "describe", BUDGET_REDIS, *place),
+                       why=f"Redis {BUDGET_REDIS} : le budget de 5 requêtes/s de la base, partagé par toutes les "
+                           "instances (son adresse avec son mot de passe : le secret BINOME_AIRTABLE_BUDGET_URL)"),
+    ]
+
+
 def deploy_function(deploy: DeploySettings, app: Settings, function: FunctionSpec) -> Step:
     exposure = "--allow-unauthenticated" if function.public else "--no-allow-unauthenticated"
     return Command((
@@ -97,7 +116,9 @@ def deploy_function(deploy: DeploySettings, app: Settings, function: FunctionSpe
         f"--region={deploy.GCP_REGION}", "--source=.", f"--entry-point={function.name}", "--trigger-http",
         exposure, f"--service-account={deploy.GCP_SERVICE_ACCOUNT}", f"--timeout={function.timeout_s}s",
         f"--memory={function.memory}", f"--cpu={function.cpu}", f"--max-instances={function.max_instances}",
-        "--set-env-vars=" + joined(environment(app) | queue_environment(deploy) | routing_environment(app)),
+        f"--vpc-connector={BUDGET_CONNECTOR}", "--egress-settings=private-ranges-only",
+        "--set-env-vars=" + joined(environment(app) | queue_environment(deploy) | routing_environment(app)
+                                   | {"BINOME_AIRTABLE_PRIORITY": function.priority}),
         "--set-secrets=" + joined(secret_refs(deploy)), "--quiet",
     ), f"{function.name} : {'publique' if function.public else 'privée'}, appelée par {function.caller}")
 

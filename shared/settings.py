@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     BINOME_AIRTABLE_RATE: float = Field(5.0, gt=0)
     # Seconds Airtable refuses a base after a 429; the process holds its requests that long.
     BINOME_AIRTABLE_PENALTY: float = Field(30.0, ge=0)
+    # Where every process keeps the base's budget (`redis://…`, Memorystore), so together they stay
+    # under the rate above. Empty, each process paces itself alone: right for one process (locally),
+    # not for a deployment, where production requires it.
+    BINOME_AIRTABLE_BUDGET_URL: str = ""
+    # Whose requests go first when the budget is short: a person waiting (pages, vendors' webhooks)
+    # or background work (the queue's writer, the scheduled jobs), which yields to them.
+    BINOME_AIRTABLE_PRIORITY: Literal["people", "background"] = "people"
     # Logs are Cloud Logging's JSON lines; a local run may ask for plain text (production never does).
     BINOME_LOG_FORMAT: Literal["json", "text"] = "json"
     # The project whose Cloud Trace the logs link to (Cloud Run sets none by itself: deploy sets it).
@@ -202,7 +209,7 @@ OPTIONAL_IN_PRODUCTION = ("GOOGLE_CLOUD_PROJECT",)
 # Every variable production must set explicitly (ports and BINOME_ENV have safe defaults).
 PRODUCTION_REQUIRED = tuple(
     name for name in Settings.model_fields if not name.startswith("BINOME_") and name not in OPTIONAL_IN_PRODUCTION
-)
+) + ("BINOME_AIRTABLE_BUDGET_URL",)
 
 
 def production_problems(settings: Settings) -> list[str]:
@@ -218,6 +225,14 @@ def production_problems(settings: Settings) -> list[str]:
         elif _is_loopback_url(value):
             problems.append(f"{name} (adresse locale {value})")
     return problems
+
+
+def _budget_problems(url: str) -> list[str]:
+    """Deployed functions run in many processes: without the shared budget, each would pace itself
+    alone and together they would exceed the base's limit."""
+    if url and urlsplit(url).scheme not in ("redis", "rediss"):
+        return ["BINOME_AIRTABLE_BUDGET_URL (le budget partagé des instances : une adresse redis:// ou rediss://)"]
+    return []
 
 
 def _is_loopback_url(value: str) -> bool:
@@ -238,6 +253,7 @@ def checked(settings: Settings) -> Settings:
             problems.append("BINOME_AIRTABLE_RATE (au plus 5 : la limite d'Airtable)")
         if settings.BINOME_AIRTABLE_PENALTY < 30:
             problems.append("BINOME_AIRTABLE_PENALTY (au moins 30 : la pénalité d'Airtable après un 429)")
+        problems += _budget_problems(settings.BINOME_AIRTABLE_BUDGET_URL)
         if problems:
             raise ConfigurationError(
                 "BINOME_ENV=production refuse de démarrer ; à définir : " + ", ".join(problems)

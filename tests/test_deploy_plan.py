@@ -21,6 +21,7 @@ DEPLOY = {"GCP_PROJECT": "binome-prod", "GCP_REGION": "europe-west1",
           "GCP_SCHEDULER_SERVICE_ACCOUNT": "binome-cron@binome-prod.iam.gserviceaccount.com"}
 # Secret values that cannot occur in a plan by chance, so finding one there is a leak.
 SECRET_VALUES = {name: f"S3cr3t{index}-{name.lower()}-9f2c" for index, name in enumerate(SECRETS)}
+SECRET_VALUES["BINOME_AIRTABLE_BUDGET_URL"] = "redis://:S3cr3t-budget-auth-9f2c@10.20.0.3:6379/0"
 APP = {**PRODUCTION, **SECRET_VALUES, "BINOME_ENV": "production",
        "DOCUSIGN_CONNECT_KEY": "S3cr3t-old-connect-7a1,S3cr3t-new-connect-7a2"}
 # Vendor timeouts (vendor-apis.md): a function must give up no later than its caller does.
@@ -138,6 +139,22 @@ def test_the_intake_queue_paces_one_writer_that_only_its_tasks_may_call():
     assert "BINOME_INTAKE_QUEUE=projects/binome-prod/locations/" in environment
     assert "/queues/airtable-intake" in environment
     assert "BINOME_TASKS_INVOKER=binome-fn@binome-prod.iam.gserviceaccount.com" in environment
+
+
+def test_every_function_reaches_the_shared_budget_and_background_work_yields_to_people():
+    plan = full_plan()
+    stores = [s for s in plan if isinstance(s, CreateOrUpdate) and s.probe[1] in ("redis", "compute")]
+    assert [s.probe[1] for s in stores] == ["compute", "redis"]
+    assert "--enable-auth" in stores[1].create  # its URL, password included, is a secret
+    first_deploy = min(plan.index(s) for s in plan if isinstance(s, Command) and s.argv[1:3] == ("functions", "deploy"))
+    assert all(plan.index(s) < first_deploy for s in stores)
+    background = {"intake_writer", "suggest_mentors", "follow_up", "reconcile", "retention"}
+    for name in main.ENTRY_POINTS:
+        argv = deploy_command(name)
+        assert flag(argv, "vpc-connector") == "binome-budget" and flag(argv, "egress-settings") == "private-ranges-only"
+        assert pairs(flag(argv, "set-env-vars"))["BINOME_AIRTABLE_PRIORITY"] == (
+            "background" if name in background else "people")
+        assert pairs(flag(argv, "set-secrets"))["BINOME_AIRTABLE_BUDGET_URL"].endswith(":latest")
 
 
 def test_scheduler_jobs_are_created_or_updated_in_paris_time_with_oidc_and_the_automation_secret():

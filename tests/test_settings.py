@@ -19,6 +19,7 @@ PRODUCTION = {
     "DOCUSIGN_OAUTH_HOST": "account.docusign.com", "DOCUSIGN_TEMPLATE_VOLUNTEER": "tpl-v",
     "DOCUSIGN_TEMPLATE_CHARTER": "tpl-c", "DOCUSIGN_CONNECT_KEY": "connect-key",
     "AUTOMATION_SECRET": "automation", "LINK_SECRET": "links", "PUBLIC_URL": "https://binome.collectif.org",
+    "BINOME_AIRTABLE_BUDGET_URL": "redis://:budget-auth@10.20.0.3:6379/0",
 }
 
 
@@ -66,6 +67,22 @@ def test_production_refuses_a_penalty_shorter_than_airtables(monkeypatch):
     monkeypatch.setenv("BINOME_AIRTABLE_PENALTY", "1")
     with pytest.raises(ConfigurationError, match="BINOME_AIRTABLE_PENALTY"):
         load_settings()
+
+
+@pytest.mark.parametrize("url, problem", [
+    ("", "BINOME_AIRTABLE_BUDGET_URL (manquante)"),
+    ("https://budget.example.org", "BINOME_AIRTABLE_BUDGET_URL (le budget partagé des instances : une adresse"),
+    ("redis://127.0.0.1:6379/0", "BINOME_AIRTABLE_BUDGET_URL (adresse locale"),
+])
+def test_production_refuses_to_pace_each_instance_alone(monkeypatch, url, problem):
+    """Without the shared budget every instance would take the base's 5 requests/s for itself."""
+    monkeypatch.setenv("BINOME_ENV", "production")
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BINOME_AIRTABLE_BUDGET_URL", url)
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings()
+    assert problem in str(excinfo.value)
 
 
 def test_production_refuses_development_values_and_local_addresses(monkeypatch):

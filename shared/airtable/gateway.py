@@ -27,7 +27,8 @@ from urllib3.util.retry import Retry
 
 from schemas.records import META, AirtableRecord
 from shared.airtable.diff import plan_sync
-from shared.airtable.pacer import RequestPacer, pacer_for
+from shared.airtable.budget import shared_pacer_for
+from shared.airtable.pacer import Pacer, pacer_for
 from shared.errors import BinomeError
 from shared.observability.context import AIRTABLE, count_call
 from shared.settings import Settings
@@ -77,7 +78,7 @@ class PacedAdapter(HTTPAdapter):
     process's pacer for the penalty, then tries again, at most `penalty_retries` times.
     """
 
-    def __init__(self, pacer: RequestPacer, counts: collections.Counter[str], penalty: float,
+    def __init__(self, pacer: Pacer, counts: collections.Counter[str], penalty: float,
                  penalty_retries: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
         self.pacer = pacer
@@ -115,14 +116,12 @@ class SyncOutcome:
 
 
 class AirtableGateway:
-    def __init__(self, settings: Settings, *, pacer: RequestPacer | None = None, penalty_retries: int = 1):
+    def __init__(self, settings: Settings, *, pacer: Pacer | None = None, penalty_retries: int = 1):
         self.base_id = settings.AIRTABLE_BASE_ID
         self.api = Api(settings.AIRTABLE_TOKEN, endpoint_url=settings.AIRTABLE_ENDPOINT_URL,
                        timeout=REQUEST_TIMEOUT, retry_strategy=None)
         self.requests: collections.Counter[str] = collections.Counter()
-        self.adapter = PacedAdapter(pacer or pacer_for(f"{settings.AIRTABLE_ENDPOINT_URL}/{self.base_id}",
-                                                       settings.BINOME_AIRTABLE_RATE),
-                                    self.requests, settings.BINOME_AIRTABLE_PENALTY, penalty_retries,
+        self.adapter = PacedAdapter(pacer or base_pacer(settings), self.requests, settings.BINOME_AIRTABLE_PENALTY, penalty_retries,
                                     max_retries=connect_retry())
         self.api.session.mount("http://", self.adapter)
         self.api.session.mount("https://", self.adapter)
@@ -227,6 +226,16 @@ class AirtableGateway:
         updated = self.update(plan.updates)
         return SyncOutcome([r.record_id for r in created if r.record_id],
                            [r.record_id for r in updated if r.record_id], plan.unchanged)
+
+
+def base_pacer(settings: Settings) -> Pacer:
+    """The base's budget as this process shares it: with every process through Redis when the
+    settings name one (deployed), else with the other gateways of this process only (locally)."""
+    base_key = f"{settings.AIRTABLE_ENDPOINT_URL}/{settings.AIRTABLE_BASE_ID}"
+    if settings.BINOME_AIRTABLE_BUDGET_URL:
+        return shared_pacer_for(settings.BINOME_AIRTABLE_BUDGET_URL, base_key, settings.BINOME_AIRTABLE_RATE,
+                                settings.BINOME_AIRTABLE_PRIORITY)
+    return pacer_for(base_key, settings.BINOME_AIRTABLE_RATE)
 
 
 @contextlib.contextmanager

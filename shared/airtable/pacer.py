@@ -14,9 +14,19 @@ import collections
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, ContextManager, Iterator, Protocol
 
 AIRTABLE_REQUESTS_PER_SECOND = 5
+
+
+class Pacer(Protocol):
+    """What a gateway asks of its pacer: a slot around each request, and a hold after a 429."""
+
+    limit: float
+
+    def slot(self) -> ContextManager[None]: ...
+
+    def penalise(self, seconds: float) -> None: ...
 
 
 class RequestPacer:
