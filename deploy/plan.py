@@ -115,12 +115,19 @@ def deploy_function(deploy: DeploySettings, app: Settings, function: FunctionSpe
         "gcloud", "functions", "deploy", function.name, "--gen2", f"--runtime={RUNTIME}", *where(deploy),
         f"--region={deploy.GCP_REGION}", "--source=.", f"--entry-point={function.name}", "--trigger-http",
         exposure, f"--service-account={deploy.GCP_SERVICE_ACCOUNT}", f"--timeout={function.timeout_s}s",
-        f"--memory={function.memory}", f"--cpu={function.cpu}", f"--max-instances={function.max_instances}",
+        f"--memory={function.memory}", f"--cpu={function.cpu}", f"--max-instances={max_instances(app, function)}",
         f"--vpc-connector={BUDGET_CONNECTOR}", "--egress-settings=private-ranges-only",
         "--set-env-vars=" + joined(environment(app) | queue_environment(deploy) | routing_environment(app)
                                    | {"BINOME_AIRTABLE_PRIORITY": function.priority}),
         "--set-secrets=" + joined(secret_refs(deploy)), "--quiet",
     ), f"{function.name} : {'publique' if function.public else 'privée'}, appelée par {function.caller}")
+
+
+def max_instances(app: Settings, function: FunctionSpec) -> int:
+    """The catalogue's cap; with several bases, a scheduled function may run every base's job at
+    once (one instance each, each base on its own budget) instead of the jobs turning each other away."""
+    scheduled = any(job.function == function.name for job in JOBS)
+    return max(function.max_instances, len(app.bases.bases)) if scheduled and app.bases.several else function.max_instances
 
 
 def environment(app: Settings) -> dict[str, str]:

@@ -322,6 +322,10 @@ def test_with_several_bases_each_has_its_queue_and_its_scheduler_jobs():
                                                                              "reconcile", "retention")
                                            for base in ("idf", "sud")]
     assert flag(jobs[0].create, "message-body") == '{"base": "idf"}'
+    follow_up = next(s.argv for s in plan if isinstance(s, Command) and s.argv[1:4] == ("functions", "deploy",
+                                                                                        "follow_up"))
+    assert flag(follow_up, "max-instances") == "2"  # both bases' jobs at once, each on its own budget
+    assert flag(webhook.argv, "max-instances") == str(spec("typeform_webhook").max_instances)
     assert flag(jobs[1].create, "message-body") == '{"base": "sud"}'
 
 
