@@ -5,8 +5,8 @@
    base's queue: the webhook's answer times, the time until every sign-up is in the base, and that
    time against the ceiling 5 requests/s sets for the requests the writer made (the goal: within
    10 % of it), the requests/s put on the base, 429s;
-2. 200 structures choosing a mentor at the same moment (each clicks the first link of its
-   suggestions email): their answer times, how many got their mentor or were told the place was
+2. 200 structures choosing a mentor at the same moment (each clicks the link of its suggestions
+   email): their answer times, how many got their mentor or were told the place was
    taken, the time until every choice is written against the same ceiling, 429s.
 
     LOAD_SIGN_UPS=2000 LOAD_STRUCTURES=200 python -m bench.load
@@ -18,7 +18,6 @@ import concurrent.futures
 import datetime as dt
 import json
 import os
-import re
 import statistics
 import threading
 import time
@@ -36,6 +35,7 @@ from schemas.forms import FORMS
 from schemas.records import Need, Pair, Structure, Volunteer
 from shared import bootstrap
 from shared.airtable.pacer import AIRTABLE_REQUESTS_PER_SECOND
+from shared.matching.suggestions import CHOICE
 from shared.signatures import sign_typeform
 
 QUEUE = "projects/binome-bench/locations/europe-west1/queues/airtable-load"
@@ -119,32 +119,26 @@ def sign_ups_within_a_minute(stack: LocalStack, control: EmulatorControl, count:
             f"429 answers: {throttled}")
 
 
-def seed_choices(stack: LocalStack, control: EmulatorControl, structures: int) -> list[str]:
-    """`structures` structures with one need each, twice as many signed mentors, suggestions sent;
-    the first link of each structure's suggestions email."""
+def seed_choices(stack: LocalStack, structures: int) -> list[str]:
+    """`structures` structures with one need each, each need suggested its own signed mentor, and
+    the link its suggestions email carries for that mentor (the race of several structures for one
+    place has tests of its own; here every click can succeed)."""
     gateway = seeding_gateway(stack)
     signed = dt.datetime(2020, 11, 2, tzinfo=dt.timezone.utc)
-    gateway.create([Volunteer(full_name=f"Mentor {n}", first_name=f"Mentor{n}", email=f"mentor{n}@exemple.fr",
-                              postcode="69003", town="Lyon", levels=[opt.Level.TROISIEME],
-                              subjects=[opt.Subject.MATHS], slots=["Mercredi 14h-16h"], mode=opt.Mode.BOTH,
-                              capacity=1, registered_at=signed, envelope_status=opt.EnvelopeStatus.SIGNED,
-                              status=opt.VolunteerStatus.AVAILABLE) for n in range(2 * structures)])
+    mentors = gateway.create([Volunteer(
+        full_name=f"Mentor {n}", first_name=f"Mentor{n}", email=f"mentor{n}@exemple.fr", postcode="69003",
+        town="Lyon", levels=[opt.Level.TROISIEME], subjects=[opt.Subject.MATHS], slots=["Mercredi 14h-16h"],
+        mode=opt.Mode.BOTH, capacity=1, registered_at=signed, envelope_status=opt.EnvelopeStatus.SIGNED,
+        status=opt.VolunteerStatus.AVAILABLE) for n in range(structures)])
     schools = gateway.create([Structure(name=f"Collège {n}", email=f"college{n}@exemple.fr", contact="Anne Dupont",
                                         postcode="69100", town="Villeurbanne") for n in range(structures)])
-    gateway.create([Need(reference=f"C{n}-1", structure=[s.record_id or ""], level=opt.Level.TROISIEME,
-                         subjects=[opt.Subject.MATHS], slots=["Mercredi 14h-16h"], mode=opt.Mode.IN_PERSON,
-                         status=opt.NeedStatus.OPEN) for n, s in enumerate(schools)])
-    bootstrap.suggestions().suggest_all()
-    links, taken = [], set()
-    for message in control.call("GET", "/outbox")["messages"]:
-        if "suggestions" in message["categories"]:
-            # Each structure clicks its best suggestion not yet clicked by another (identical profiles
-            # rank the same mentors first everywhere; the race for one place has tests of its own).
-            offered = re.findall(r"(Mentor\d+).*?(https?://\S+/choose_mentor/\?t=\S+)", message["text"], re.S)
-            name, link = next(((n, l) for n, l in offered if n not in taken), offered[0])
-            taken.add(name)
-            links.append(link)
-    return links
+    needs = gateway.create([Need(reference=f"C{n}-1", structure=[s.record_id or ""], level=opt.Level.TROISIEME,
+                                 subjects=[opt.Subject.MATHS], slots=["Mercredi 14h-16h"], mode=opt.Mode.IN_PERSON,
+                                 status=opt.NeedStatus.SUGGESTED, suggested_mentors=[m.record_id or ""])
+                            for n, (s, m) in enumerate(zip(schools, mentors))])
+    return [bootstrap.links().url("choose_mentor", CHOICE, {"n": need.record_id, "v": mentor.record_id,
+                                                            "s": school.record_id})
+            for need, mentor, school in zip(needs, mentors, schools)]
 
 
 def structures_choosing_at_once(stack: LocalStack, control: EmulatorControl, links: list[str]) -> str:
@@ -181,7 +175,7 @@ def main() -> None:
         control.airtable_config(rate_limit=AIRTABLE_REQUESTS_PER_SECOND, penalty_seconds=30)
         print("The campaign's peaks, Airtable's limit and its 30-second penalty on:", flush=True)
         with limit_lifted(control):
-            links = seed_choices(stack, control, structures)
+            links = seed_choices(stack, structures)
         control.airtable_config(penalty_seconds=30)
         print(f"  {structures_choosing_at_once(stack, control, links)}", flush=True)
         print(f"  {sign_ups_within_a_minute(stack, control, sign_ups)}", flush=True)
