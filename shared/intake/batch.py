@@ -26,6 +26,7 @@ from schemas.records import Volunteer
 from schemas.typeform import FormResponse, WebhookPayload
 from shared import jsonbody
 from shared.airtable import AirtableGateway, AirtableRejected, AirtableUnavailable
+from shared.airtable.gateway import RECORDS_PER_WRITE
 from shared.intake import mapping
 from shared.intake.mapping import IntakeRejected
 from shared.intake.service import (KINDS, SOURCE, IntakeService, Outcome, email_is, journal_status, sign_up_detail,
@@ -35,7 +36,6 @@ from shared.journal import FINAL
 
 log = logging.getLogger(__name__)
 KIND = KINDS["volunteer"]
-RECORDS_PER_REQUEST = 10  # Airtable's most per write
 
 
 @dataclass
@@ -139,8 +139,8 @@ def write_people(gateway: AirtableGateway, ready: dict[int, Pending]
     creating = [(n, p.plan.create) for n, p in ready.items() if p.plan and p.plan.create is not None]
     updating = [(n, p.plan.update) for n, p in ready.items() if p.plan and p.plan.update is not None]
     try:
-        for start in range(0, len(creating), RECORDS_PER_REQUEST):
-            chunk = creating[start:start + RECORDS_PER_REQUEST]
+        for start in range(0, len(creating), RECORDS_PER_WRITE):
+            chunk = creating[start:start + RECORDS_PER_WRITE]
             outcome = gateway.upsert([record for _, record in chunk], key="email")
             created.update(outcome.created)
             by_email = {r.email.lower(): r for r in outcome.records}

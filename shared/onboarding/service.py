@@ -30,8 +30,9 @@ from pyairtable.formulas import EQ, OR, Field, Formula
 
 from schemas import options as opt
 from schemas.records import Need, Structure, Volunteer
-from shared.airtable import AirtableGateway, AirtableRejected
+from shared.airtable import AirtableGateway, AirtableRejected, AirtableUnavailable
 from shared.airtable.diff import update_of
+from shared.airtable.gateway import RECORDS_PER_WRITE
 from shared.clock import now as utcnow
 from shared.alerts import Alerts
 from shared.claims import Claim, Job, claim
@@ -178,8 +179,20 @@ class OnboardingService:
             update = update_of(person, outcome)
             if update is not None:
                 updates.append(update)
-        self.gateway.update(updates)
+        self._record_outcomes(updates)
         return report
+
+    def _record_outcomes(self, updates: list[Any]) -> None:
+        """Write the outcomes 10 a request, every request tried even after one failed: the sends
+        have happened, and an outcome not written leaves its send in doubt for good."""
+        failure: AirtableUnavailable | AirtableRejected | None = None
+        for start in range(0, len(updates), RECORDS_PER_WRITE):
+            try:
+                self.gateway.update(updates[start:start + RECORDS_PER_WRITE])
+            except (AirtableUnavailable, AirtableRejected) as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def _due(self, status: str | None, prepared_at: dt.datetime | None, attempts: int | None, now: dt.datetime,
              waiting_allowed: bool, report: Report) -> bool:
