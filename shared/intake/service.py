@@ -7,9 +7,9 @@ and Typeform (or `reconcile`) tries again.
 Sign-ups decide "new or known" and "already applied" from the person's record itself (see
 `signups`), which also tells which fields changed: a volunteer sign-up costs three requests (read
 the record, write what changed with what the sign-up owes the person, write the Journal entry),
-plus onboarding's: a new person's sends are claimed by the record's creation, so one request
-(record their outcome); a known person's two (claim the sends, record their outcome; see
-`shared.onboarding`). Check-ins
+plus onboarding's: a new volunteer's sends are claimed by the record's creation, so one request
+(record their outcome); a known volunteer's or a structure's two (claim the sends, record their
+outcome; see `shared.onboarding`). Check-ins
 and rejections look the Journal up first. Every write is idempotent — people upserted by email, needs by their key, check-ins by
 their token, the Journal by the response token — so two processes handling the same response (the
 webhook and `reconcile`, two instances on a retry) end in the same base as one would. The striped
@@ -175,11 +175,11 @@ class IntakeService:
                                response.token)
         if not plan.writes:
             self._stop_if_handled(response.token, replay)
-        person, created = self._write(plan)
+        person, _ = self._write(plan)
         structure_id = person.record_id or ""
         needs = need_records(mapped.needs, key, structure_id, response.token)
         written = self.gateway.upsert(needs, key="key")  # keyed by response and rank: a retry cannot add them twice
-        self.onboarding.after_sign_up(person, written.records, created=created)
+        self.onboarding.after_sign_up(person, written.records)  # its sends are claimed in the Journal
         detail = (f"{len(needs)} besoin(s) : {', '.join(n.reference for n in needs)}. "
                   + sign_up_detail(plan, structure_id))
         if twins:

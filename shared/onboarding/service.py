@@ -3,7 +3,7 @@
 The person's record says what is owed (`rules.sign_up_intents`, written with the sign-up). Then,
 for each owed send, in this order:
 
-1. claim it (`shared.claims`): of all the processes that try, one owns it. A new person's first
+1. claim it (`shared.claims`): of all the processes that try, one owns it. A new volunteer's first
    welcome and envelope are claimed by the record's creation itself (`rules.claimed_by_creation`):
    the process whose upsert created the record owns them, with no claim of their own to write;
 2. call the vendor;
@@ -15,8 +15,8 @@ owner is gone: an email is then marked « Incertain » for a coordinator (SendGr
 idempotency key, and a second welcome is worse than a phone call), while an envelope is looked up
 by its reference in DocuSign, recorded if found, created under a claim of its own if not.
 
-Per new sign-up this costs one Airtable request beyond intake's: the outcomes of both sends, in
-one update (a known person's sign-up also claims its sends: one request more).
+Per new volunteer this costs one Airtable request beyond intake's: the outcomes of both sends, in
+one update (a known volunteer's or a structure's sign-up also claims its sends: one request more).
 """
 
 from __future__ import annotations
