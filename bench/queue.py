@@ -2,7 +2,9 @@
 limit on — once written by the webhook itself, once through the base's queue (Cloud Tasks stand-in,
 `intake_writer` one task at a time). For each: the webhook's answer times (p50, p95, max), answers
 that were not 2xx, the time until every sign-up is in the base against the floor (two records per
-sign-up, 10 a request, 5 requests/s), the requests/s put on the base, and 429s.
+sign-up, 10 a request, 5 requests/s), the Airtable requests (per second, per sign-up, and by method
+and table, as the stand-in counts them: which step costs what; the last count of the base is in
+them), and 429s.
 
     QUEUE_BURST=200 python -m bench.queue
     QUEUE_BURST=2000 QUEUE_DIRECT=0 python -m bench.queue   # the campaign's spike, through the queue only
