@@ -2,7 +2,9 @@
 limit on — once written by the webhook itself, once through the base's queue (Cloud Tasks stand-in,
 `intake_writer` one task at a time). For each: the webhook's answer times (p50, p95, max), answers
 that were not 2xx, the time until every sign-up is in the base against the floor (two records per
-sign-up, 10 a request, 5 requests/s), the requests/s put on the base, and 429s.
+sign-up, 10 a request, 5 requests/s), the Airtable requests (per second, per sign-up, and by method
+and table, as the stand-in counts them: which step costs what; the last count of the base is in
+them), and 429s.
 
     QUEUE_BURST=200 python -m bench.queue
     QUEUE_BURST=2000 QUEUE_DIRECT=0 python -m bench.queue   # the campaign's spike, through the queue only
@@ -60,6 +62,16 @@ def airtable_counts(control: EmulatorControl) -> tuple[int, int]:
             stats["errors"].get("airtable 429", 0))
 
 
+def steps(control: EmulatorControl) -> dict[str, int]:
+    """Airtable's requests so far by method and table (the stand-in counts them by path)."""
+    return dict(control.call("GET", "/stats")["tables"])
+
+
+def step_changes(before: dict[str, int], after: dict[str, int]) -> str:
+    return ", ".join(f"{key} {after[key] - before.get(key, 0)}" for key in sorted(after)
+                     if after[key] != before.get(key, 0))
+
+
 def landed_by(expected: int, patience: float = 600.0) -> int:
     """How many volunteers the base holds once it holds `expected` (or patience ran out). A request
     whose sender gave up is still written by the function, later: the next burst must not count it.
@@ -76,6 +88,7 @@ def burst(stack: LocalStack, control: EmulatorControl, bodies: list[bytes]) -> s
     url, secret = f"{stack.functions.url}/typeform_webhook/", stack.settings.TYPEFORM_SECRET
     before = len(bootstrap.gateway().all(Volunteer, fields=["email"]))
     requests_before, throttled_before = airtable_counts(control)
+    steps_before = steps(control)
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
         answers = list(pool.map(lambda body: post(url, secret, body), bodies))
@@ -91,7 +104,8 @@ def burst(stack: LocalStack, control: EmulatorControl, bodies: list[bytes]) -> s
     return (f"webhook p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max "
             f"{times[-1] * 1000:.0f} ms ({failed} not 2xx, all answered in {answered:.1f} s); {landed} sign-ups in "
             f"the base after {complete:.1f} s (floor {floor:.0f} s, {complete / floor:.1f}×); {used} Airtable "
-            f"requests = {used / complete:.2f}/s; 429 answers: {throttled}")
+            f"requests = {used / complete:.2f}/s ({used / len(bodies):.2f} a sign-up); 429 answers: {throttled}\n"
+            f"    by step: {step_changes(steps_before, steps(control))}")
 
 
 def main() -> None:

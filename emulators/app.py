@@ -55,6 +55,7 @@ class Emulators:
     airtable: AirtableConfig = field(default_factory=AirtableConfig)
     requests: dict[str, int] = field(default_factory=dict)  # "airtable GET" -> count
     errors: dict[str, int] = field(default_factory=dict)  # "airtable 429" -> count
+    tables: dict[str, int] = field(default_factory=dict)  # "PATCH Bénévoles" -> count: Airtable's requests by step
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bump(self, counter: dict[str, int], key: str) -> None:
@@ -78,6 +79,16 @@ class Emulators:
         return {"time_scale": self.deliverer.time_scale, "sendgrid_event_url": self.sendgrid.event_webhook_url,
                 "docusign_connect_url": self.docusign.connect_url,
                 "docusign_connect_include_data": self.docusign.connect_include_data}
+
+
+def airtable_step(method: str, view_args: dict[str, Any]) -> str | None:
+    """A records request by what it does: "PATCH Bénévoles", "POST Journal listRecords" (a read by
+    a long formula); None for the Meta API and unknown routes."""
+    table = view_args.get("table")
+    if table is None or "/v0/meta/" in request.path:
+        return None
+    listing = " listRecords" if method == "POST" and request.path.endswith("/listRecords") else ""
+    return f"{method} {table}{listing}"
 
 
 def templates(options: EmulatorOptions) -> list[Template]:
@@ -117,6 +128,8 @@ def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Flas
     def _count_request() -> None:
         if service := service_of_request():
             state.bump(state.requests, f"{service} {request.method}")
+            if service == "airtable" and (step := airtable_step(request.method, request.view_args or {})):
+                state.bump(state.tables, step)
 
     @app.after_request
     def _count_error(response: Response) -> Response:

@@ -39,12 +39,14 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
         with state.lock:
             state.requests.clear()
             state.errors.clear()
+            state.tables.clear()
         return json_response({"ok": True})
 
     @bp.get("/stats")
     def stats() -> Response:
         return json_response({"requests": dict(sorted(state.requests.items())),
-                              "errors": dict(sorted(state.errors.items()))})
+                              "errors": dict(sorted(state.errors.items())),
+                              "tables": dict(sorted(state.tables.items()))})
 
     @bp.route("/config", methods=["GET", "POST"])
     def config() -> Response:

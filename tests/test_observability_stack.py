@@ -51,8 +51,9 @@ def test_a_volunteer_sign_up_is_one_line_with_its_vendor_calls_and_trace(live, c
     assert SUMMARY_FIELDS <= set(line)
     assert (line["function"], line["method"], line["status"], line["outcome"]) == ("typeform_webhook", "POST", 200,
                                                                                    "ok")
-    # Intake's three requests and onboarding's two; the welcome email; the agreement to sign.
-    assert (line["airtable_requests"], line["sendgrid_calls"], line["docusign_calls"]) == (5, 1, 1)
+    # Intake's three requests and onboarding's one (the record's creation claimed the sends); the
+    # welcome email; the agreement to sign.
+    assert (line["airtable_requests"], line["sendgrid_calls"], line["docusign_calls"]) == (4, 1, 1)
     assert line["severity"] == "INFO" and line["logging.googleapis.com/labels"] == {"function": "typeform_webhook"}
     assert line["logging.googleapis.com/trace"] == f"projects/binome-test/traces/{TRACE_ID}"
     assert line["logging.googleapis.com/spanId"] == "0000000000000007"
@@ -65,7 +66,7 @@ def test_concurrent_requests_each_count_their_own_calls(live, capfd):
         live.submit("volunteer", {**VOLUNTEER, "email": f"personne.{n}@exemple.fr"})
     live.settle()
     lines = [s for s in summaries(capfd.readouterr().out) if s["function"] == "typeform_webhook"]
-    assert [(s["airtable_requests"], s["sendgrid_calls"], s["docusign_calls"]) for s in lines] == [(5, 1, 1)] * 4
+    assert [(s["airtable_requests"], s["sendgrid_calls"], s["docusign_calls"]) for s in lines] == [(4, 1, 1)] * 4
 
 
 def test_an_unauthenticated_request_leaves_a_log_line_and_nothing_in_the_journal(live, capfd):

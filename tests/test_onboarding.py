@@ -15,6 +15,8 @@ from schemas import options as opt
 from schemas.records import Antenna, JournalEntry, Need, Structure, Volunteer
 from shared import bootstrap
 from shared.intake.reconcile import reconcile
+from shared.intake.service import with_owed_sends
+from shared.intake.signups import plan_sign_up
 from shared.onboarding.service import OnboardingService
 from shared.signatures import sign_docusign, sign_sendgrid
 from shared.typeform_client import TypeformClient
@@ -109,6 +111,27 @@ def test_duplicate_deliveries_send_nothing_twice(live):
         assert live.post_webhook(body).status_code == 200
     live.settle()
     assert len(outbox(live)) == 1 and len(envelopes(live)) == 1
+
+
+def test_a_new_volunteers_first_sends_belong_to_the_process_whose_write_created_the_record(live):
+    """Two processes write the same new sign-up: Airtable tells one that it created the record,
+    and only that one sends; the other leaves the sends to it, and no claim is written for them."""
+    live.unplug_vendor_events()
+    sign_up = Volunteer(first_name="Léa", last_name="Martin", full_name="Léa Martin", email="lea.martin@exemple.fr")
+    plan = with_owed_sends(plan_sign_up(sign_up, [], "tok-1", dt.datetime.now(dt.timezone.utc)), "tok-1")
+    assert plan.create is not None
+    first = live.gateway.upsert([plan.create], key="email")
+    second = live.gateway.upsert([plan.create], key="email")  # merged into the first's record
+    assert len(first.created) == 1 and second.created == [] and len(live.gateway.all(Volunteer)) == 1
+    onboarding = bootstrap.onboarding()
+    other = onboarding.after_sign_up(second.records[0], created=False)
+    assert (other.emails, other.envelopes, other.left) == (0, 0, 2) and outbox(live) == []
+    creator = onboarding.after_sign_up(first.records[0], created=True)
+    assert (creator.emails, creator.envelopes) == (1, 1)
+    live.settle()
+    sweep(live, minutes=60)  # long after: the sends are recorded, nothing is owed
+    assert [m["subject"] for m in outbox(live)] == [WELCOME] and len(envelopes(live)) == 1
+    assert [e for e in live.gateway.all(JournalEntry) if e.type == "envoi"] == []
 
 
 def test_a_second_sign_up_gets_one_update_and_no_second_welcome_nor_envelope(live):

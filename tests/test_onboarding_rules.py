@@ -150,6 +150,20 @@ def test_a_known_person_is_owed_one_update_unless_the_welcome_is_still_owed():
     assert "email_status" not in rules.sign_up_intents(False, bounced, "tok-2", NOW)  # that address does not work
 
 
+def test_a_new_volunteers_creation_claims_its_first_welcome_and_envelope_and_nothing_else():
+    created = LEA.model_copy(update={"first_token": "tok-1", **rules.sign_up_intents(True, None, "tok-1", NOW)})
+    assert rules.claimed_by_creation(created) == {rules.email_job_key(created), rules.envelope_job_key(created)}
+    failed_once = created.model_copy(update={"email_attempts": 1, "envelope_attempts": 1})
+    assert not rules.claimed_by_creation(failed_once) & {rules.email_job_key(failed_once),
+                                                         rules.envelope_job_key(failed_once)}  # a retry's own claim
+    updated = created.model_copy(update={"email_status": opt.EmailStatus.DELIVERED})
+    updated = updated.model_copy(update=rules.sign_up_intents(False, updated, "tok-2", NOW))
+    assert rules.email_job_key(updated) not in rules.claimed_by_creation(updated)  # the update's email: maj:tok-2
+    assert rules.claimed_by_creation(LEA.model_copy(update={"first_token": ""})) == set()  # made by hand
+    charter_owed = COLLEGE.model_copy(update={"first_token": "tok-3", **rules.sign_up_intents(True, None, "tok-3", NOW)})
+    assert rules.claimed_by_creation(charter_owed) == set()  # a structure's needs come between: claims of their own
+
+
 EMAIL_EVENTS = st.lists(st.sampled_from(["processed", "delivered", "deferred", "bounce", "open", "click"]), max_size=8)
 
 

@@ -35,6 +35,7 @@ from shared.settings import Settings
 
 R = TypeVar("R", bound=AirtableRecord)
 IDS_PER_REQUEST = 100  # records asked by id in one request: one page
+RECORDS_PER_WRITE = 10  # Airtable's most records in one create, update or upsert
 REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds)
 
 

@@ -1,13 +1,15 @@
 """Several Typeform deliveries written together, as the queue's writer drains them.
 
-Volunteer sign-ups that are plainly new or plainly an update are written as one: the Journal
-checked for all their tokens at once, their records read in one formula, created and updated, their
-sends claimed and recorded, and their Journal entries written — each step 10 records a request,
-where one by one each sign-up costs five requests. The same decisions as one by one (`signups`
-plans each from its person's record), the same keys (people by email, the Journal by token, sends
-by their claims), so a batch that fails halfway is retried whole and lands once. Everything else —
-another form, an answer to reject, twin records, two sign-ups of one address, a response already
-applied — goes one by one through `IntakeService.receive`, exactly as the webhook handles it.
+Volunteer sign-ups that are plainly new or plainly an update are written as one: their records read
+in one formula, created and updated, their sends recorded and their Journal entries written — each
+write 10 records a request, where one by one each new sign-up costs four requests. A new person's
+first sends need no claim of their own: the upsert that creates the record claims them
+(`rules.claimed_by_creation`); a known person's are claimed in the Journal. The same decisions as
+one by one (`signups` plans each from its person's record), the same keys (people by email, the
+Journal by token, sends by their claims), so a batch that fails halfway is retried whole and lands
+once. Everything else — another form, an answer to reject, twin records, two sign-ups of one
+address, a response already applied — goes one by one through `IntakeService.receive`, exactly as
+the webhook handles it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from schemas import options as opt
 from schemas.records import Volunteer
 from schemas.typeform import FormResponse, WebhookPayload
 from shared import jsonbody
-from shared.airtable import AirtableRejected, AirtableUnavailable
+from shared.airtable import AirtableGateway, AirtableRejected, AirtableUnavailable
+from shared.airtable.gateway import RECORDS_PER_WRITE
 from shared.intake import mapping
 from shared.intake.mapping import IntakeRejected
 from shared.intake.service import (KINDS, SOURCE, IntakeService, Outcome, email_is, journal_status, sign_up_detail,
@@ -103,12 +106,9 @@ def write_together(intake: IntakeService, batch: dict[int, Pending]) -> dict[int
             ready[n] = pending
     if not ready:
         return {}
-    creates = [p.plan.create for p in ready.values() if p.plan and p.plan.create is not None]
-    updates = [p.plan.update for p in ready.values() if p.plan and p.plan.update is not None]
-    # Upserted, not created: had another process created a person meanwhile, Airtable merges.
-    written = {r.email.lower(): r for r in [*gateway.upsert(creates, key="email").records, *gateway.update(updates)]}
-    people = {n: written[p.volunteer.email.lower()] for n, p in ready.items()}
-    intake.onboarding.after_sign_ups(list(people.values()))
+    people, created, failure = write_people(gateway, ready)
+    ready = {n: p for n, p in ready.items() if n in people}
+    intake.onboarding.after_sign_ups(list(people.values()), created)
     outcomes, entries = {}, []
     for n, pending in ready.items():
         assert pending.plan is not None
@@ -120,7 +120,37 @@ def write_together(intake: IntakeService, batch: dict[int, Pending]) -> dict[int
                                             pending.raw.decode("utf-8", errors="replace")))
         outcomes[n] = Outcome(status.value, detail, token)
     intake.journal.record_all(entries)
+    if failure is not None:
+        raise failure  # the rest of the batch: the queue retries it whole, and what landed is found done
     return outcomes
+
+
+def write_people(gateway: AirtableGateway, ready: dict[int, Pending]
+                 ) -> tuple[dict[int, Volunteer], set[str], AirtableUnavailable | AirtableRejected | None]:
+    """Create and update the batch's people, 10 a request: each one's record as it now stands, the
+    ids of the records these requests created, and the failure that stopped them, if one did.
+
+    The new people are upserted (had another process created one meanwhile, Airtable merges) and
+    their creation claims their first sends, owned by this process alone: were a later request to
+    fail and the batch simply raise, nobody could ever send them. So the batch goes on with the
+    people written before the failure, and raises it at the end."""
+    people: dict[int, Volunteer] = {}
+    created: set[str] = set()
+    creating = [(n, p.plan.create) for n, p in ready.items() if p.plan and p.plan.create is not None]
+    updating = [(n, p.plan.update) for n, p in ready.items() if p.plan and p.plan.update is not None]
+    try:
+        for start in range(0, len(creating), RECORDS_PER_WRITE):
+            chunk = creating[start:start + RECORDS_PER_WRITE]
+            outcome = gateway.upsert([record for _, record in chunk], key="email")
+            created.update(outcome.created)
+            by_email = {r.email.lower(): r for r in outcome.records}
+            people.update({n: by_email[record.email.lower()] for n, record in chunk})
+        if updating:
+            by_email = {r.email.lower(): r for r in gateway.update([record for _, record in updating])}
+            people.update({n: by_email[record.email.lower()] for n, record in updating})
+    except (AirtableUnavailable, AirtableRejected) as exc:
+        return people, created, exc
+    return people, created, None
 
 
 def record_errors(intake: IntakeService, batch: Iterable[Pending], exc: Exception) -> None:

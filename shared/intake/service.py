@@ -7,7 +7,9 @@ and Typeform (or `reconcile`) tries again.
 Sign-ups decide "new or known" and "already applied" from the person's record itself (see
 `signups`), which also tells which fields changed: a volunteer sign-up costs three requests (read
 the record, write what changed with what the sign-up owes the person, write the Journal entry),
-plus onboarding's two (claim the sends, record their outcome; see `shared.onboarding`). Check-ins
+plus onboarding's: a new volunteer's sends are claimed by the record's creation, so one request
+(record their outcome); a known volunteer's or a structure's two (claim the sends, record their
+outcome; see `shared.onboarding`). Check-ins
 and rejections look the Journal up first. Every write is idempotent — people upserted by email, needs by their key, check-ins by
 their token, the Journal by the response token — so two processes handling the same response (the
 webhook and `reconcile`, two instances on a retry) end in the same base as one would. The striped
@@ -153,8 +155,8 @@ class IntakeService:
         plan = with_owed_sends(plan_sign_up(volunteer, existing, response.token, response.submitted_at), response.token)
         if not plan.writes:
             self._stop_if_handled(response.token, replay)
-        person = self._write(plan)
-        self.onboarding.after_sign_up(person)
+        person, created = self._write(plan)
+        self.onboarding.after_sign_up(person, created=created)
         name = f"{volunteer.first_name} {volunteer.last_name[:1]}.".strip()
         return Applied(journal_status(plan), f"Inscription bénévole : {name}",
                        sign_up_detail(plan, person.record_id or ""))
@@ -173,11 +175,11 @@ class IntakeService:
                                response.token)
         if not plan.writes:
             self._stop_if_handled(response.token, replay)
-        person = self._write(plan)
+        person, _ = self._write(plan)
         structure_id = person.record_id or ""
         needs = need_records(mapped.needs, key, structure_id, response.token)
         written = self.gateway.upsert(needs, key="key")  # keyed by response and rank: a retry cannot add them twice
-        self.onboarding.after_sign_up(person, written.records)
+        self.onboarding.after_sign_up(person, written.records)  # its sends are claimed in the Journal
         detail = (f"{len(needs)} besoin(s) : {', '.join(n.reference for n in needs)}. "
                   + sign_up_detail(plan, structure_id))
         if twins:
@@ -199,16 +201,18 @@ class IntakeService:
         return Applied(opt.JournalStatus.DONE, f"Point d'étape ({check_in.author or 'inconnu'})",
                        check_in_detail(pair, check_in))
 
-    def _write(self, plan: SignUp[R]) -> R:
-        """Write what the plan says; the person's record as it now stands."""
+    def _write(self, plan: SignUp[R]) -> tuple[R, bool]:
+        """Write what the plan says; the person's record as it now stands, and whether this
+        request created it (its process then owns the sends the creation claimed)."""
         if plan.create is not None:
             # An upsert, not a create: had another process created this person meanwhile,
             # Airtable merges into that record instead of making a twin.
-            return self.gateway.upsert([plan.create], key="email").records[0]
+            outcome = self.gateway.upsert([plan.create], key="email")
+            return outcome.records[0], outcome.records[0].record_id in outcome.created
         if plan.update is not None:
-            return self.gateway.update([plan.update])[0]
+            return self.gateway.update([plan.update])[0], False
         assert plan.current is not None
-        return plan.current
+        return plan.current, False
 
     # --- journaling -----------------------------------------------------------------------------
 

@@ -84,6 +84,23 @@ def envelope_job_key(person: Volunteer | Structure) -> str:
     return f"envoi:{person.record_id}:enveloppe:{person.envelope_attempts or 0}"
 
 
+def claimed_by_creation(person: Volunteer | Structure) -> set[str]:
+    """The sends whose claim is the record's own creation: the first welcome and the first
+    envelope of a volunteer a sign-up created (`first_token`), which the creating request itself
+    wrote as owed. Not a structure's: its sign-up writes its needs between the record and the
+    sends (the email lists them), and a failure there would leave a claim nobody can act on; its
+    sends keep claims of their own. Airtable tells exactly one upsert that it created the record, so that request's
+    process owns both, with no claim of their own to write; every other process finds them claimed
+    when the record was created. The keys are those the creation wrote (welcome `accuse`, first
+    attempts) and no later write reuses them: an update's email has its own key (`maj:<token>`),
+    a resend `renvoi:…`, a retry the next attempt. (A record made before onboarding existed and
+    owed its first envelope later finds that claim old and abandoned: DocuSign is asked first,
+    then the envelope is sent under a recovery claim of its own — once, later.)"""
+    if not isinstance(person, Volunteer) or not person.first_token or not person.record_id:
+        return set()
+    return {f"envoi:{person.record_id}:email:accuse:0", f"envoi:{person.record_id}:enveloppe:0"}
+
+
 # --- vendors' events, forward only -------------------------------------------------------------
 
 EMAIL_RANK = {opt.EmailStatus.PENDING: 0, opt.EmailStatus.FAILED: 0, opt.EmailStatus.UNCERTAIN: 1,

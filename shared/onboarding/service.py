@@ -3,7 +3,9 @@
 The person's record says what is owed (`rules.sign_up_intents`, written with the sign-up). Then,
 for each owed send, in this order:
 
-1. claim it (`shared.claims`): of all the processes that try, one owns it;
+1. claim it (`shared.claims`): of all the processes that try, one owns it. A new volunteer's first
+   welcome and envelope are claimed by the record's creation itself (`rules.claimed_by_creation`):
+   the process whose upsert created the record owns them, with no claim of their own to write;
 2. call the vendor;
 3. write the outcome on the record: sent (with the vendor's id), failed (retried later with
    backoff: nothing was sent), or uncertain (the call left and no answer came back).
@@ -13,8 +15,8 @@ owner is gone: an email is then marked « Incertain » for a coordinator (SendGr
 idempotency key, and a second welcome is worse than a phone call), while an envelope is looked up
 by its reference in DocuSign, recorded if found, created under a claim of its own if not.
 
-Per sign-up this costs two Airtable requests beyond intake's: the claims (one request for both
-sends) and the outcomes (one request for both).
+Per new volunteer this costs one Airtable request beyond intake's: the outcomes of both sends, in
+one update (a known volunteer's or a structure's sign-up also claims its sends: one request more).
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import AbstractSet, Any, Callable, Sequence
 
 from pyairtable.formulas import EQ, OR, Field, Formula
 
 from schemas import options as opt
 from schemas.records import Need, Structure, Volunteer
-from shared.airtable import AirtableGateway, AirtableRejected
+from shared.airtable import AirtableGateway, AirtableRejected, AirtableUnavailable
 from shared.airtable.diff import update_of
+from shared.airtable.gateway import RECORDS_PER_WRITE
 from shared.clock import now as utcnow
 from shared.alerts import Alerts
 from shared.claims import Claim, Job, claim
@@ -76,14 +79,18 @@ class OnboardingService:
 
     # --- entry points ---------------------------------------------------------------------------
 
-    def after_sign_up(self, person: Person, needs: list[Need] | None = None) -> Report:
-        """Right after a sign-up wrote what it owes: send it now."""
-        return self._send_owed(person, needs, self.clock(), waiting_allowed=False)
+    def after_sign_up(self, person: Person, needs: list[Need] | None = None, created: bool = False) -> Report:
+        """Right after a sign-up wrote what it owes: send it now. `created`: this process's upsert
+        created the record (Airtable said so), so it owns the sends the creation claimed."""
+        return self._send_owed(person, needs, self.clock(), waiting_allowed=False,
+                               created={person.record_id or ""} if created else set())
 
-    def after_sign_ups(self, people: Sequence[Person]) -> Report:
+    def after_sign_ups(self, people: Sequence[Person], created: AbstractSet[str]) -> Report:
         """Right after several sign-ups wrote what they owe (the queue's writer): send it all, the
-        claims and the outcomes written 10 a request."""
-        return self._send_owed_all([(person, None) for person in people], self.clock(), waiting_allowed=False)
+        claims and the outcomes written 10 a request. `created`: the ids of the records this
+        process's upserts created."""
+        return self._send_owed_all([(person, None) for person in people], self.clock(), waiting_allowed=False,
+                                   created=created)
 
     def sweep(self, person: Person, needs: list[Need] | None = None) -> Report:
         """For `reconcile`: what is owed and due on this record, leaving recent intents to the
@@ -133,13 +140,13 @@ class OnboardingService:
     # --- the passes ---------------------------------------------------------------------------
 
     def _send_owed(self, person: Person, needs: list[Need] | None, now: dt.datetime,
-                   waiting_allowed: bool) -> Report:
-        return self._send_owed_all([(person, needs)], now, waiting_allowed)
+                   waiting_allowed: bool, created: AbstractSet[str] = frozenset()) -> Report:
+        return self._send_owed_all([(person, needs)], now, waiting_allowed, created)
 
     def _send_owed_all(self, people: Sequence[tuple[Person, list[Need] | None]], now: dt.datetime,
-                       waiting_allowed: bool) -> Report:
-        """Claim what each person is owed (10 claims a request), send what this process owns, then
-        record every outcome (10 records a request)."""
+                       waiting_allowed: bool, created: AbstractSet[str] = frozenset()) -> Report:
+        """Claim what each person is owed (10 claims a request; none for what a creation claimed),
+        send what this process owns, then record every outcome (10 records a request)."""
         report = Report()
         owed: list[tuple[Person, list[Need] | None, list[Job]]] = []
         for person, needs in people:
@@ -156,11 +163,15 @@ class OnboardingService:
                 owed.append((person, needs, jobs))
         if not owed:
             return report
-        held = iter(claim(self.gateway, [job for _, _, jobs in owed for job in jobs]))
+        by_creation = {person.record_id: rules.claimed_by_creation(person) for person, _, _ in owed}
+        held = iter(claim(self.gateway, [job for person, _, jobs in owed for job in jobs
+                                         if job.key not in by_creation[person.record_id]]))
         updates = []
         for person, needs, jobs in owed:
             outcome: dict[str, Any] = {}
-            for claimed in (next(held) for _ in jobs):
+            claims = [creation_claim(person, job, created) if job.key in by_creation[person.record_id] else next(held)
+                      for job in jobs]
+            for claimed in claims:
                 if ":email:" in claimed.job.key:
                     outcome.update(self._email(person, needs, claimed, now, report))
                 else:
@@ -168,8 +179,20 @@ class OnboardingService:
             update = update_of(person, outcome)
             if update is not None:
                 updates.append(update)
-        self.gateway.update(updates)
+        self._record_outcomes(updates)
         return report
+
+    def _record_outcomes(self, updates: list[Any]) -> None:
+        """Write the outcomes 10 a request, every request tried even after one failed: the sends
+        have happened, and an outcome not written leaves its send in doubt for good."""
+        failure: AirtableUnavailable | AirtableRejected | None = None
+        for start in range(0, len(updates), RECORDS_PER_WRITE):
+            try:
+                self.gateway.update(updates[start:start + RECORDS_PER_WRITE])
+            except (AirtableUnavailable, AirtableRejected) as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def _due(self, status: str | None, prepared_at: dt.datetime | None, attempts: int | None, now: dt.datetime,
              waiting_allowed: bool, report: Report) -> bool:
@@ -267,6 +290,14 @@ class OnboardingService:
             if status is not None:
                 sent["status"] = status
         return sent
+
+
+def creation_claim(person: Person, job: Job, created: AbstractSet[str]) -> Claim:
+    """A send claimed by the record's creation: this process's if its upsert created the record,
+    claimed when Airtable created it (or, lacking that time, when the send was prepared, just
+    before)."""
+    prepared = person.email_prepared_at if ":email:" in job.key else person.envelope_prepared_at
+    return Claim(job, person.record_id in created, person.created_time or prepared)
 
 
 def owing(model: type[Volunteer] | type[Structure]) -> Formula:
