@@ -6,8 +6,8 @@ sign-up, 10 a request, 5 requests/s), the Airtable requests (per second, per sig
 and table, as the stand-in counts them: which step costs what; the last count of the base is in
 them), and 429s.
 
-    QUEUE_BURST=200 python -m bench.queue
-    QUEUE_BURST=2000 QUEUE_DIRECT=0 python -m bench.queue   # the campaign's spike, through the queue only
+    python -m bench.queue                    # 200 written by the webhook, then 2,000 through the queue
+    QUEUE_BURST=500 QUEUE_DIRECT=0 python -m bench.queue   # 500 through the queue only
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import json
 import logging
 import os
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import google.oauth2.credentials
 import requests
@@ -26,6 +28,7 @@ from google.cloud import tasks_v2
 from bench.stack import provisioned
 from local.campaign import Campaign
 from local.emulator import EmulatorControl
+from local.instances import FunctionInstance
 from local.stack import LocalStack
 from schemas.forms import FORMS
 from schemas.records import Volunteer
@@ -84,8 +87,8 @@ def landed_by(expected: int, patience: float = 600.0) -> int:
         time.sleep(2)  # a poll for a benchmark's clock, not a synchronisation
 
 
-def burst(stack: LocalStack, control: EmulatorControl, bodies: list[bytes]) -> str:
-    url, secret = f"{stack.functions.url}/typeform_webhook/", stack.settings.TYPEFORM_SECRET
+def burst(stack: LocalStack, control: EmulatorControl, bodies: list[bytes], url: str = "") -> str:
+    url, secret = url or f"{stack.functions.url}/typeform_webhook/", stack.settings.TYPEFORM_SECRET
     before = len(bootstrap.gateway().all(Volunteer, fields=["email"]))
     requests_before, throttled_before = airtable_counts(control)
     steps_before = steps(control)
@@ -108,18 +111,29 @@ def burst(stack: LocalStack, control: EmulatorControl, bodies: list[bytes]) -> s
             f"    by step: {step_changes(steps_before, steps(control))}")
 
 
+def webhook_instance(stack: LocalStack, folder: str) -> FunctionInstance:
+    """The webhook in a process of its own, as deployed (an instance of its own service), queueing
+    into the stack's queue, whose tasks the stack's writer takes."""
+    settings = stack.settings
+    return FunctionInstance("typeform_webhook", {
+        "BINOME_EMULATOR_PORT": str(stack.emulators.port), "BINOME_FUNCTIONS_PORT": str(stack.functions.port),
+        "AIRTABLE_BASE_ID": settings.AIRTABLE_BASE_ID, "BINOME_INTAKE_QUEUE": QUEUE,
+        "BINOME_LOG_FORMAT": "text"}, Path(folder))
+
+
 def main() -> None:
-    count = int(os.environ.get("QUEUE_BURST", "200"))
+    count = int(os.environ.get("QUEUE_BURST", "2000"))
+    direct = int(os.environ.get("QUEUE_DIRECT", "200"))
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # 32 senders share one local process
     with provisioned() as (stack, control):
         control.airtable_config(rate_limit=AIRTABLE_REQUESTS_PER_SECOND)
         form_id = stack.settings.TYPEFORM_FORM_VOLUNTEER
         control.create_form(form_id, FORMS["volunteer"].definition)
-        print(f"A burst of {count} signed sign-ups posted to the webhook, {CONCURRENCY} at a time "
+        print(f"A burst of signed sign-ups posted to the webhook, {CONCURRENCY} at a time "
               "(Airtable limit on, vendors' events unplugged):")
-        if os.environ.get("QUEUE_DIRECT", "1") != "0":  # QUEUE_DIRECT=0: the queue alone (a big burst)
-            print(f"  written by the webhook: {burst(stack, control, payloads(control, form_id, count, 0))}",
-                  flush=True)
+        if direct:  # QUEUE_DIRECT=0: the queue alone
+            print(f"  {direct} written by the webhook: "
+                  f"{burst(stack, control, payloads(control, form_id, direct, 0))}", flush=True)
         client = tasks_v2.CloudTasksClient(credentials=google.oauth2.credentials.Credentials(token="bench"),
                                            transport="rest", client_options={
                                                "api_endpoint": stack.settings.BINOME_CLOUD_TASKS_ENDPOINT})
@@ -127,7 +141,10 @@ def main() -> None:
             name=QUEUE, rate_limits=tasks_v2.RateLimits(max_dispatches_per_second=AIRTABLE_REQUESTS_PER_SECOND,
                                                         max_concurrent_dispatches=1)))
         bootstrap.configure(stack.settings.rebuilt(BINOME_INTAKE_QUEUE=QUEUE))
-        print(f"  through the queue:      {burst(stack, control, payloads(control, form_id, count, count))}")
+        bodies = payloads(control, form_id, count, direct)
+        with tempfile.TemporaryDirectory() as folder, webhook_instance(stack, folder) as webhook:
+            print(f"  {count} through the queue, the webhook in a process of its own: "
+                  f"{burst(stack, control, bodies, webhook.url)}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ class FunctionSpec:
     timeout_s: int
     max_instances: int
     priority: str = "people"  # BINOME_AIRTABLE_PRIORITY
+    # Requests an instance takes at once (Cloud Run's default for functions is 1). Only the webhook,
+    # which verifies and queues, takes more: a broadcast's burst is answered by a few instances.
+    concurrency: int = 1
     memory: str = "1Gi"  # every function imports the whole library (numpy, numba, OR-Tools) at start
     cpu: str = "1"
 
@@ -39,8 +42,9 @@ class JobSpec:
 
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
-    # Typeform waits 30 s for a 2xx.
-    FunctionSpec("typeform_webhook", "Typeform (webhook signé HMAC)", True, 30, 2),
+    # Typeform waits 30 s for a 2xx. The webhook only verifies and queues (milliseconds, no Airtable
+    # request): 10 instances of 16 requests each answer a broadcast's burst at once.
+    FunctionSpec("typeform_webhook", "Typeform (webhook signé HMAC)", True, 30, 10, concurrency=16),
     # DocuSign's listener timeout is not documented in vendor-apis.md (commonly quoted: 100 s).
     FunctionSpec("docusign_connect", "DocuSign Connect (signé HMAC)", True, 60, 2),
     # SendGrid gives an Event Webhook delivery about 10 s, then retries for 24 h.

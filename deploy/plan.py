@@ -116,6 +116,7 @@ def deploy_function(deploy: DeploySettings, app: Settings, function: FunctionSpe
         f"--region={deploy.GCP_REGION}", "--source=.", f"--entry-point={function.name}", "--trigger-http",
         exposure, f"--service-account={deploy.GCP_SERVICE_ACCOUNT}", f"--timeout={function.timeout_s}s",
         f"--memory={function.memory}", f"--cpu={function.cpu}", f"--max-instances={max_instances(app, function)}",
+        f"--concurrency={function.concurrency}",
         f"--vpc-connector={BUDGET_CONNECTOR}", "--egress-settings=private-ranges-only",
         "--set-env-vars=" + joined(environment(app) | queue_environment(deploy) | routing_environment(app)
                                    | {"BINOME_AIRTABLE_PRIORITY": function.priority}),

@@ -7,7 +7,7 @@ coordinators see. `make provision` creates what is missing from it; the typed re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 

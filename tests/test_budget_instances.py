@@ -17,7 +17,7 @@ from schemas import options as opt
 from schemas.records import Need, Pair, Volunteer
 from shared.clock import PARIS
 from shared.signatures import sign_typeform
-from tests.instances import FunctionInstance
+from local.instances import FunctionInstance
 from tests.redis_server import redis_server
 from tests.test_intake_queue import client_for, queue
 from tests.test_intake_reconcile import unplug_webhooks

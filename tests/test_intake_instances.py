@@ -16,7 +16,7 @@ from shared import bootstrap
 from shared.intake.reconcile import reconcile
 from shared.signatures import sign_typeform
 from shared.typeform_client import TypeformClient
-from tests.instances import FunctionInstance
+from local.instances import FunctionInstance
 from tests.test_intake_reconcile import unplug_webhooks
 from tests.test_intake_webhook import VOLUNTEER, journal
 

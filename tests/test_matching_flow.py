@@ -18,7 +18,7 @@ from shared import bootstrap
 from shared.links import Links
 from shared.matching.choices import ANSWER, ChoiceService
 from shared.matching.suggestions import CHOICE
-from tests.instances import FunctionInstance
+from local.instances import FunctionInstance
 
 SIGNED = {"envelope_status": opt.EnvelopeStatus.SIGNED, "status": opt.VolunteerStatus.AVAILABLE}
 

@@ -1,6 +1,7 @@
 """Function instances in processes of their own, as Cloud Functions runs them: the real
 `functions-framework` command serving one entry point of `main.py`, with the settings given in its
-environment (and nothing else of the test's)."""
+environment (and nothing else of the caller's). Tests start them to cross process boundaries; the
+benchmarks, so a function's answer times are not those of a process shared with the stand-ins."""
 
 from __future__ import annotations
 
