@@ -48,7 +48,7 @@ from local.antennas import antennas
 from local.campaign import Campaign
 from local.emulator import EmulatorControl
 from local.functions_process import FunctionsProcess, free_port
-from local.invariants import Observed, Response, uncertain, violations
+from local.invariants import Observed, Response, doubled_entries, tallies, uncertain, violations
 from local.salvo import Salvo
 from local.stack import webhooks_to
 from schemas import options as opt
@@ -72,8 +72,9 @@ KILL_HOLD = 4.0  # seconds the write under which the functions die is held in th
 SIGN, DECLINE, FIRST_CONTACTS, CHOOSE, ACCEPT, DECLINE_PROPOSAL = 0.88, 0.03, 0.7, 0.85, 0.8, 0.12
 CLICKS = 5  # a person whose click answers 5xx tries again, a few times
 SCHEDULER_TRIES = 10  # Cloud Scheduler retries a job that failed
-LATER_SWEEP = dt.timedelta(minutes=16)  # every claim on a send old enough to be taken over
-LATER_RETRY = dt.timedelta(hours=13)  # every Journal entry's backoff over
+# How much later each reconcile runs than the last (or than now): every backoff over (12 hours at
+# most, for the Journal's entries and the failed sends alike), every claim on a send stale (15 min).
+LATER = dt.timedelta(hours=13)
 RECONCILE_EVERY = 15 * 60 * TIME_SCALE  # the scheduler's period (15 nominal minutes), in real seconds
 SETTLE_PERIODS = 40
 LINK = re.compile(r"https?://\S+/(choose_mentor|first_contact)/\?t=\S+")
@@ -114,6 +115,7 @@ class Run:
         self.say = say
         self.reconcile_runs = 0
         self.scheduler_retries = 0
+        self.later = dt.datetime.now(dt.timezone.utc)
 
     # --- the steps -------------------------------------------------------------------------------
 
@@ -149,20 +151,22 @@ class Run:
         self.functions.kill()
 
     def reconcile(self) -> None:
-        """`reconcile` as the scheduler runs it, a little later: every backoff over, every claim on a
-        send stale. Run between two of the vendors' retries (their deliveries held, none in flight),
-        so that being later is all it changes. Run again when it fails, as the scheduler would."""
+        """`reconcile` as the scheduler runs it, `LATER` after its last run: every backoff over,
+        every claim on a send stale (its clock only moves forward, so what a run stamps is never in
+        the next one's future). Run between two of the vendors' retries (their deliveries held, none
+        in flight), so that being later is all it changes. Run again when it fails, as the scheduler
+        would."""
         assert self.control.call("POST", "/deliveries/hold", json={"held": True, "timeout": 120}, timeout=150)["idle"]
         try:
             gateway = bootstrap.gateway()
             for _ in range(SCHEDULER_TRIES):
-                now = dt.datetime.now(dt.timezone.utc)
+                later = self.later = max(self.later, dt.datetime.now(dt.timezone.utc)) + LATER
                 onboarding = OnboardingService(gateway, bootstrap.mailer(), bootstrap.esign(), self.settings,
-                                               bootstrap.alerts(), clock=lambda: now + LATER_SWEEP)
+                                               bootstrap.alerts(), clock=lambda: later)
                 self.reconcile_runs += 1
                 try:
                     reconcile(IntakeService(gateway, self.settings, onboarding), TypeformClient(self.settings),
-                              self.settings, now=now + LATER_RETRY)
+                              self.settings, now=later)
                     return
                 except BinomeError:
                     self.scheduler_retries += 1
@@ -361,25 +365,19 @@ def figures(seen: Observed, raw: dict[str, Any], run: Run, found: dict[str, list
     deliveries = raw["deliveries"]
     by_service: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for d in deliveries:
-        counts = by_service[d["service"]]
-        counts["envoyés"] += 1
-        counts[d["state"]] += 1
-        counts["tentatives"] += len(d["attempts"])
-        counts["en double"] += bool(d["twin_of"])
-        counts["en retard"] += bool(d["late_by"])
+        service = by_service[d["service"]]
+        service["envoyés"] += 1
+        service[d["state"]] += 1
+        service["tentatives"] += len(d["attempts"])
+        service["en double"] += bool(d["twin_of"])
+        service["en retard"] += bool(d["late_by"])
     taken = collections.Counter(f"{f['service']} {f['kind']}" for f in raw["taken"])
     steps = {re.sub(r"/rec\w+", "", f"{f['service']} {f['request']}") for f in raw["taken"]}
     twins_ok = sum(1 for d in deliveries if d["twin_of"] and d["state"] == "delivered")
     attempts = sum(e.attempts or 1 for e in seen.journal if e.source == opt.JournalSource.TYPEFORM)
-    lost = sum(len(found.get(name, [])) for name in ("chaque réponse une fois dans la base",))
-    counts = {
-        "lost": lost,
-        "doubled": sum(1 for p in found.get("chaque réponse une fois dans la base", []) if "fiches pour" in p)
-        + sum(1 for p in found.get("un accusé et une enveloppe par personne", []) if not p.endswith(" 0 accusé(s) de réception")),
-        "over_capacity": sum(1 for p in found.get("places et états des binômes", []) if "place(s)" in p),
-        "faults": sum(taken.values()), "kills": run.functions.kills, "twins_delivered": twins_ok,
-        "refused_over_limit": seen.refused_over_limit,
-    }
+    counts = {**tallies(seen), "faults": sum(taken.values()), "kills": run.functions.kills,
+              "twins_delivered": twins_ok, "refused_over_limit": seen.refused_over_limit,
+              "fault_kinds": len(taken), "uncertain": len(uncertain(seen))}
     lines = [
         f"Réponses Typeform : {len(seen.responses)} ; bénévoles {len(seen.volunteers)}, structures "
         f"{len(seen.structures)}, besoins {len(seen.needs)}, binômes {len(seen.pairs)}, points d'étape "
@@ -398,6 +396,7 @@ def figures(seen: Observed, raw: dict[str, Any], run: Run, found: dict[str, list
         f"{sum(1 for e in seen.journal if e.external_ref.startswith('échec:'))}",
         f"Doublons absorbés : {twins_ok} webhooks livrés deux fois ; incertains pour un·e coordinateur·rice : "
         f"{len(uncertain(seen))}",
+        *([f"Entrées du Journal en double : {', '.join(doubled_entries(seen))}"] if doubled_entries(seen) else []),
         f"Perdus : {counts['lost']} ; en double : {counts['doubled']} ; au-delà de leur capacité : "
         f"{counts['over_capacity']} ; {elapsed:.0f} s au total",
     ]
@@ -413,7 +412,8 @@ def say_now(line: str) -> None:
 def run(size: Size, seed: int = 2020, say: Callable[[str], None] = say_now) -> Outcome:
     started = time.monotonic()
     quiet_request_logs()
-    for name in ("shared", "binome.requests"):
+    loud = {name: logging.getLogger(name).level for name in ("shared", "binome.requests")}
+    for name in loud:
         logging.getLogger(name).setLevel(logging.CRITICAL)  # the faults make them loud; the figures say it
     rng = random.Random(seed)
     plain = isolated_settings()
@@ -454,6 +454,8 @@ def run(size: Size, seed: int = 2020, say: Callable[[str], None] = say_now) -> O
     finally:
         bootstrap.configure(previous)
         emulators.stop()
+        for name, level in loud.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,10 @@ def key(email: str) -> str:
     return email.strip().lower()
 
 
+def people(seen: Observed) -> list[Volunteer | Structure]:
+    return [*seen.volunteers, *seen.structures]
+
+
 def responses_once(seen: Observed) -> list[str]:
     """Every response is in the base exactly once: one final Journal entry, one person per address,
     one need per pupil, one check-in per check-in response."""
@@ -64,17 +68,19 @@ def responses_once(seen: Observed) -> list[str]:
             problems.append(f"réponse {response.token} : « {status[response.token]} » au Journal, pas traitée")
     applied = {r.token for r in seen.responses if status.get(r.token) in
                (opt.JournalStatus.DONE.value, opt.JournalStatus.UPDATED.value)}
-    for kind, people in (("volunteer", seen.volunteers), ("structure", seen.structures)):
-        addresses = collections.Counter(key(p.email) for p in people)
+    records: list[tuple[str, list[Volunteer] | list[Structure]]] = [("volunteer", seen.volunteers),
+                                                                      ("structure", seen.structures)]
+    for kind, of_kind in records:
+        addresses = collections.Counter(key(p.email) for p in of_kind)
         problems += [f"{n} fiches pour {address}" for address, n in addresses.items() if n > 1]
         problems += [f"réponse {r.token} ({r.email}) traitée mais sans fiche" for r in seen.responses
                      if r.kind == kind and r.token in applied and key(r.email) not in addresses]
     pupils = {r.token: r.pupils for r in seen.responses if r.kind == "structure"}
     needs_of = collections.Counter(s for n in seen.needs for s in n.structure)
     for structure in seen.structures:
-        expected = pupils.get(structure.typeform_token)
-        if expected is not None and needs_of[structure.record_id] != expected:
-            problems.append(f"{structure.name} : {needs_of[structure.record_id]} besoin(s) pour {expected} élève(s)")
+        expected, found = pupils.get(structure.typeform_token), needs_of[structure.record_id or ""]
+        if expected is not None and found != expected:
+            problems.append(f"{structure.name} : {found} besoin(s) pour {expected} élève(s)")
     problems += [f"{n} besoins de clé {k}" for k, n in collections.Counter(n.key for n in seen.needs).items()
                  if k and n > 1]
     check_ins = collections.Counter(c.typeform_token for c in seen.check_ins)
@@ -85,8 +91,7 @@ def responses_once(seen: Observed) -> list[str]:
 
 def uncertain(seen: Observed) -> list[str]:
     """The people whose acknowledgement is « Incertain »: a coordinator decides (never sent twice)."""
-    return sorted(p.email for p in [*seen.volunteers, *seen.structures]
-                  if p.email_status == opt.EmailStatus.UNCERTAIN)
+    return sorted(p.email for p in people(seen) if p.email_status == opt.EmailStatus.UNCERTAIN)
 
 
 def one_welcome_one_envelope(seen: Observed) -> list[str]:
@@ -96,7 +101,7 @@ def one_welcome_one_envelope(seen: Observed) -> list[str]:
     envelopes = collections.Counter(key(address) for address in seen.envelopes)
     doubtful = {key(address) for address in uncertain(seen)}
     problems = []
-    for person in [*seen.volunteers, *seen.structures]:
+    for person in people(seen):
         address = key(person.email)
         if welcomes[address] > 1 or (welcomes[address] == 0 and address not in doubtful):
             problems.append(f"{person.email} : {welcomes[address]} accusé(s) de réception")
@@ -146,7 +151,7 @@ def failures_followed_up(seen: Observed) -> list[str]:
                 if e.status == opt.JournalStatus.ERROR and e.source == opt.JournalSource.TYPEFORM]
     problems += [f"Journal {e.external_ref} : « Rejouer » coché mais pas rejoué" for e in seen.journal
                  if e.replay_requested]
-    for person in [*seen.volunteers, *seen.structures]:
+    for person in people(seen):
         if person.email_status == opt.EmailStatus.FAILED or person.envelope_status == opt.EnvelopeStatus.FAILED:
             problems.append(f"{person.email} : envoi en « Échec » jamais repris")
     final = {e.external_ref for e in seen.journal if e.status in FINAL}
@@ -159,6 +164,31 @@ def no_self_inflicted_429(seen: Observed) -> list[str]:
     """Our paced work never went over Airtable's limit: every 429 was injected or a penalty's."""
     return [f"{seen.refused_over_limit} requête(s) Airtable refusée(s) pour dépassement de la limite"] \
         if seen.refused_over_limit else []
+
+
+def doubled_entries(seen: Observed) -> list[str]:
+    """Journal references written more than once (the Journal upserts on them: one entry each)."""
+    return sorted(ref for ref, n in collections.Counter(e.external_ref for e in seen.journal).items() if n > 1)
+
+
+def tallies(seen: Observed) -> dict[str, int]:
+    """The run's bottom line: responses lost (no final entry, or applied without their record),
+    items doubled (entries, people, acknowledgements, envelopes beyond one), mentors over capacity."""
+    status = {e.external_ref: e.status for e in seen.journal}
+    entries = collections.Counter(e.external_ref for e in seen.journal)
+    addresses = collections.Counter(key(p.email) for p in people(seen))
+    applied = [r for r in seen.responses if status.get(r.token) in
+               (opt.JournalStatus.DONE.value, opt.JournalStatus.UPDATED.value) and r.kind != "checkin"]
+    welcomes, envelopes = collections.Counter(map(key, seen.welcomes)), collections.Counter(map(key, seen.envelopes))
+    live = collections.Counter(m for p in seen.pairs if p.status in LIVE for m in p.volunteer)
+    capacity = {v.record_id: v.capacity or 0 for v in seen.volunteers}
+    return {
+        "lost": sum(1 for r in seen.responses if status.get(r.token) not in FINAL)
+        + sum(1 for r in applied if key(r.email) not in addresses),
+        "doubled": sum(n - 1 for counter in (entries, addresses, welcomes, envelopes) for n in counter.values()
+                       if n > 1),
+        "over_capacity": sum(1 for m, n in live.items() if n > capacity.get(m, 0)),
+    }
 
 
 CHECKS: dict[str, Callable[[Observed], list[str]]] = {
