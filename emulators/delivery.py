@@ -7,8 +7,8 @@ seconds), so a retry "after 5 minutes" can happen 30 ms later in a test.
 `wait_idle()` lets a test or the demo wait until every delivery is settled, instead of sleeping.
 Several deliveries go out at once (`workers`), as vendors do: nothing may rely on their order.
 `hold()` keeps every delivery waiting (none in flight) until `release()`: a run can do something
-between two of the vendors' retries. `Chaos` makes the vendors' other habits happen on demand: a webhook delivered twice, or late (and
-so after ones that came later).
+between two of the vendors' retries. `Chaos` makes the vendors' other habits happen on demand: a
+webhook delivered twice, or late (and so after ones that came later).
 """
 
 from __future__ import annotations

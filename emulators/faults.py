@@ -39,7 +39,7 @@ class Fault:
             return "lose"
         if self.status is not None:
             return str(self.status)
-        return "latency"
+        return f"latency {self.latency:g}s"
 
 
 class FaultBoard:

@@ -384,7 +384,8 @@ def figures(seen: Observed, raw: dict[str, Any], run: Run, found: dict[str, list
         f"{len(seen.check_ins)}",
         "Webhooks : " + " ; ".join(f"{service} " + ", ".join(f"{k} {n}" for k, n in sorted(c.items()))
                                    for service, c in sorted(by_service.items())),
-        f"Pannes injectées et subies : {sum(taken.values())} (" + ", ".join(f"{k} {n}" for k, n in sorted(taken.items()))
+        f"Pannes injectées et subies : {sum(taken.values())} ("
+        + ", ".join(f"{k} {n}" for k, n in sorted(taken.items()))
         + f") sur {len(steps)} sortes de requêtes ; processus des fonctions tué {run.functions.kills} fois",
         f"429 d'Airtable : {taken['airtable 429']} injectés, {raw['airtable']['refused']['penalty']} pendant une "
         f"pénalité, {seen.refused_over_limit} de notre fait",

@@ -63,7 +63,8 @@ def responses_once(seen: Observed) -> list[str]:
     status = {e.external_ref: e.status for e in seen.journal if e.source == opt.JournalSource.TYPEFORM}
     for response in seen.responses:
         if entries[response.token] != 1:
-            problems.append(f"réponse {response.token} : {entries[response.token]} entrée(s) au Journal au lieu d'une")
+            problems.append(f"réponse {response.token} : {entries[response.token]} entrée(s) au Journal "
+                            "au lieu d'une")
         elif status[response.token] not in FINAL:
             problems.append(f"réponse {response.token} : « {status[response.token]} » au Journal, pas traitée")
     applied = {r.token for r in seen.responses if status.get(r.token) in

@@ -3,8 +3,9 @@
 A salvo posts faults to the fault board at random positions in the stream of requests to come
 (`after`), on random kinds of request (`match`: reads, creates, updates), so they land on any step
 of a multi-step write, not only the first. Kinds: Airtable 429 storms (the penalty follows), 500s
-and 503s, timeouts (an answer slower than the client waits), dropped connections, and writes
-applied with their answer lost; SendGrid and DocuSign 5xx.
+and 503s, 422s (a value refused: an entry for reconcile to retry), timeouts (an answer slower than
+the client waits), dropped connections, and writes applied with their answer lost; SendGrid and
+DocuSign 5xx.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from local.emulator import EmulatorControl
 
 CLIENT_READ_TIMEOUT = 30.0  # seconds our clients wait for an answer (gateway, mailer, e-sign)
 AIRTABLE_STEPS = ("", "GET ", "POST ", "PATCH ")  # any request, reads, creates and upserts, updates
-AIRTABLE_KINDS = {"429": 3, "500": 3, "503": 2, "drop": 3, "lose": 3, "timeout": 1}
+# 422: Airtable refuses a value; the response is journaled « Erreur » and reconcile retries it.
+AIRTABLE_KINDS = {"429": 3, "500": 3, "503": 2, "422": 1, "drop": 3, "lose": 3, "timeout": 1}
 VENDOR_KINDS = {"500": 2, "502": 1, "503": 2}
 
 
@@ -29,7 +31,7 @@ def airtable_fault(kind: str, rng: random.Random) -> dict[str, Any]:
         return {"latency": CLIENT_READ_TIMEOUT + 1}  # the client gives up; the write lands a second later
     if kind in ("drop", "lose"):
         return {kind: True}
-    return {"status": int(kind), "count": rng.randint(1, 2)}
+    return {"status": int(kind), "count": 1 if kind == "422" else rng.randint(1, 2)}
 
 
 @dataclass

@@ -51,7 +51,7 @@ def clean() -> Observed:
              Pair(id=rid(8), name="Bob × CJM-1", need=[rid(4)], volunteer=[rid(2)], status=S.CANCELLED,
                   known_status=S.CANCELLED, reason=opt.PairReason.UNAVAILABLE)]
     check_ins = [CheckIn(id=rid(9), pair=[rid(6)], typeform_token="t-point")]
-    return Observed(responses=responses, journal=journal, volunteers=[ana, bob], structures=[college],  # type: ignore[list-item]
+    return Observed(responses=responses, journal=journal, volunteers=[ana, bob], structures=[college],
                     needs=needs, pairs=pairs, check_ins=check_ins,
                     welcomes=["ana@exemple.fr", "bob@exemple.fr", "cdi@college.fr"],
                     envelopes=["ana@exemple.fr", "bob@exemple.fr", "cdi@college.fr"], troubled_tokens={"t-bob"})
@@ -165,7 +165,8 @@ def test_an_active_binome_whose_need_is_not_matched_is_found():
 
 
 @pytest.mark.parametrize("change, expected", [
-    (lambda s: setattr(s.journal[0], "replay_requested", True), "Journal t-ana : « Rejouer » coché mais pas rejoué"),
+    (lambda s: setattr(s.journal[0], "replay_requested", True),
+     "Journal t-ana : « Rejouer » coché mais pas rejoué"),
     (lambda s: setattr(s.volunteers[0], "email_status", opt.EmailStatus.FAILED),
      "ana@exemple.fr : envoi en « Échec » jamais repris"),
     (lambda s: setattr(s.structures[0], "envelope_status", opt.EnvelopeStatus.FAILED),
