@@ -114,6 +114,7 @@ class Run:
         self.salvo = Salvo(self.control, random.Random(rng.random()))
         self.say = say
         self.reconcile_runs = 0
+        self.reconcile_failures = 0
         self.scheduler_retries = 0
         self.later = dt.datetime.now(dt.timezone.utc)
 
@@ -150,16 +151,16 @@ class Run:
             time.sleep(0.05)  # polling the fault board: it has no endpoint to wait on
         self.functions.kill()
 
-    def reconcile(self) -> None:
+    def reconcile(self, tries: int = 1) -> bool:
         """`reconcile` as the scheduler runs it, `LATER` after its last run: every backoff over,
         every claim on a send stale (its clock only moves forward, so what a run stamps is never in
         the next one's future). Run between two of the vendors' retries (their deliveries held, none
-        in flight), so that being later is all it changes. Run again when it fails, as the scheduler
-        would."""
+        in flight), so that being later is all it changes. A run that fails (a fault on its way) is
+        left to the next, as with the scheduler; up to `tries` runs now. True once one completed."""
         assert self.control.call("POST", "/deliveries/hold", json={"held": True, "timeout": 120}, timeout=150)["idle"]
         try:
             gateway = bootstrap.gateway()
-            for _ in range(SCHEDULER_TRIES):
+            for _ in range(tries):
                 later = self.later = max(self.later, dt.datetime.now(dt.timezone.utc)) + LATER
                 onboarding = OnboardingService(gateway, bootstrap.mailer(), bootstrap.esign(), self.settings,
                                                bootstrap.alerts(), clock=lambda: later)
@@ -167,10 +168,10 @@ class Run:
                 try:
                     reconcile(IntakeService(gateway, self.settings, onboarding), TypeformClient(self.settings),
                               self.settings, now=later)
-                    return
+                    return True
                 except BinomeError:
-                    self.scheduler_retries += 1
-            raise RuntimeError(f"reconcile failed {SCHEDULER_TRIES} times in a row")
+                    self.reconcile_failures += 1
+            return False
         finally:
             self.control.call("POST", "/deliveries/hold", json={"held": False})
 
@@ -222,8 +223,10 @@ class Run:
         self.salvo.hold_fire()
 
     def final_reconcile(self) -> None:
+        """The faults withdrawn, reconcile must complete (the scheduler's next runs would)."""
         self.salvo.hold_fire()
-        self.reconcile()
+        if not self.reconcile(tries=SCHEDULER_TRIES):
+            raise RuntimeError(f"reconcile failed {SCHEDULER_TRIES} times in a row without faults")
         self.settle()
 
     # --- people and the scheduler ------------------------------------------------------------------
@@ -391,8 +394,8 @@ def figures(seen: Observed, raw: dict[str, Any], run: Run, found: dict[str, list
         f"pénalité, {seen.refused_over_limit} de notre fait",
         f"Reprises : {sum(c['tentatives'] - c['envoyés'] for c in by_service.values())} nouvelles tentatives de "
         f"webhook, {attempts - len([e for e in seen.journal if e.source == opt.JournalSource.TYPEFORM])} essais "
-        f"repris depuis le Journal, {run.reconcile_runs} passages de reconcile, {run.scheduler_retries} tâches "
-        "planifiées relancées",
+        f"repris depuis le Journal, {run.reconcile_runs} passages de reconcile ({run.reconcile_failures} "
+        f"interrompus par une panne), {run.scheduler_retries} tâches planifiées relancées",
         f"Échecs de nos fonctions notés au Journal : "
         f"{sum(1 for e in seen.journal if e.external_ref.startswith('échec:'))}",
         f"Doublons absorbés : {twins_ok} webhooks livrés deux fois ; incertains pour un·e coordinateur·rice : "
@@ -434,7 +437,7 @@ def run(size: Size, seed: int = 2020, say: Callable[[str], None] = say_now) -> O
             fire.salvo_size = size.faults
             say(f"Campagne sous le feu : {size.volunteers} bénévoles, {size.structures} structures, "
                 f"graine {seed}")
-            steps: list[tuple[str, Callable[[], None]]] = [
+            steps: list[tuple[str, Callable[[], object]]] = [
                 ("base et formulaires", lambda: fire.setup(seed)), ("inscriptions", lambda: fire.intake(size)),
                 ("reconcile", fire.reconcile), ("signatures", fire.signatures),
                 ("premiers contacts", fire.first_contacts), ("mise en relation", fire.matching),
