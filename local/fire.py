@@ -105,9 +105,10 @@ class Outcome:
 class Run:
     """One campaign under fire; `settings` are the functions', this process paces at its own share."""
 
-    def __init__(self, settings: Settings, functions: FunctionsProcess, rng: random.Random,
+    def __init__(self, settings: Settings, functions: FunctionsProcess, size: Size, rng: random.Random,
                  say: Callable[[str], None]):
         self.settings = settings
+        self.size = size
         self.functions = functions
         self.control = EmulatorControl(settings.emulator_url)
         self.rng = rng
@@ -176,7 +177,7 @@ class Run:
             self.control.call("POST", "/deliveries/hold", json={"held": False})
 
     def signatures(self) -> None:
-        self.salvo.fire(self.salvo_size, 0, spread=self.salvo_size * 40)
+        self.salvo.fire(self.size.faults, 0, spread=self.size.faults * 40)
         actions = []
         for envelope in self.control.call("GET", "/envelopes")["envelopes"]:
             draw = self.rng.random()
@@ -187,7 +188,7 @@ class Run:
         self.say(f"   signatures : {len(actions)} enveloppes signées ou refusées")
 
     def first_contacts(self) -> None:
-        self.salvo.fire(self.salvo_size, 2, spread=self.salvo_size * 20)
+        self.salvo.fire(self.size.faults, 2, spread=self.size.faults * 20)
         self.scheduler("follow_up")
         links = [m for m in self.links("liste-antenne") if self.rng.random() < FIRST_CONTACTS]
         self.parallel(self.click, [(link, {}) for link in links])
@@ -195,7 +196,7 @@ class Run:
         self.say(f"   premiers contacts : {len(links)} confirmés")
 
     def matching(self) -> None:
-        self.salvo.fire(self.salvo_size, 2, spread=self.salvo_size * 30)
+        self.salvo.fire(self.size.faults, 2, spread=self.size.faults * 30)
         seen: set[str] = set()
         self.scheduler("suggest_mentors")
         for round_ in (1, 2):
@@ -230,8 +231,6 @@ class Run:
         self.settle()
 
     # --- people and the scheduler ------------------------------------------------------------------
-
-    salvo_size = 0
 
     def submit(self, job: tuple[str, dict[str, Any]]) -> None:
         self.control.call("POST", f"/typeform/{job[0]}/submit", json=job[1])
@@ -433,8 +432,7 @@ def run(size: Size, seed: int = 2020, say: Callable[[str], None] = say_now) -> O
     emulators.start()
     try:
         with FunctionsProcess(settings) as functions, tempfile.TemporaryDirectory() as scratch:
-            fire = Run(settings, functions, rng, say)
-            fire.salvo_size = size.faults
+            fire = Run(settings, functions, size, rng, say)
             say(f"Campagne sous le feu : {size.volunteers} bénévoles, {size.structures} structures, "
                 f"graine {seed}")
             steps: list[tuple[str, Callable[[], object]]] = [
