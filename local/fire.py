@@ -71,7 +71,7 @@ CHAOS = {"duplicate": 0.1, "late": 0.15, "late_by": 600}  # of the webhooks: twi
 KILL_HOLD = 4.0  # seconds the write under which the functions die is held in the stand-in
 SIGN, DECLINE, FIRST_CONTACTS, CHOOSE, ACCEPT, DECLINE_PROPOSAL = 0.88, 0.03, 0.7, 0.85, 0.8, 0.12
 CLICKS = 5  # a person whose click answers 5xx tries again, a few times
-SCHEDULER_TRIES = 10  # Cloud Scheduler retries a job that failed
+SCHEDULER_TRIES = 10  # Cloud Scheduler retries a job that failed: this many times, and once per fault thrown
 # How much later each reconcile runs than the last (or than now): every backoff over (12 hours at
 # most, for the Journal's entries and the failed sends alike), every claim on a send stale (15 min).
 LATER = dt.timedelta(hours=13)
@@ -236,8 +236,9 @@ class Run:
         self.control.call("POST", f"/typeform/{job[0]}/submit", json=job[1])
 
     def scheduler(self, function: str) -> dict[str, Any]:
-        """What Cloud Scheduler does: POST with the automation secret, again after a failure."""
-        for _ in range(SCHEDULER_TRIES):
+        """What Cloud Scheduler does: POST with the automation secret, again after a failure (a
+        failed run took at least one fault: there are only so many)."""
+        for _ in range(SCHEDULER_TRIES + sum(self.salvo.sent.values())):
             try:
                 answer = requests.post(f"{self.settings.PUBLIC_URL}/{function}/", json={}, timeout=1800,
                                        headers={"Authorization": f"Bearer {self.settings.AUTOMATION_SECRET}"})
@@ -247,7 +248,7 @@ class Run:
             except requests.RequestException:
                 pass
             self.scheduler_retries += 1
-        raise RuntimeError(f"{function} failed {SCHEDULER_TRIES} times in a row")
+        raise RuntimeError(f"{function} kept failing")
 
     def click(self, target: tuple[str, dict[str, str]]) -> int:
         """A person's click on a link, tried again while the page answers 5xx or nothing."""
