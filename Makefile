@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run provision forms reconcile replay assign publish bench clean browser node redis retention export erase deploy
+.PHONY: demo soak test run provision forms reconcile replay assign publish bench clean browser node redis retention export erase deploy
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 demo: $(STAMP)
 	$(PY) -m local.demo
+
+# The campaign under fire at full size (2,000 volunteers, 200 structures): random faults, a killed
+# functions process, then reconcile and the invariants; prints its figures (exit 1 on a violation).
+soak: $(STAMP)
+	$(PY) -m local.fire
 
 # Types first (mypy --strict on the library, the functions, the schemas and the commands), then the suite.
 test: $(STAMP) browser node redis

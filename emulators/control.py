@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, request
 
 from emulators.airtable.records import Records
+from emulators.delivery import Chaos
 from emulators.docusign.api import EVERYTHING
 from emulators.faults import SERVICES
 from emulators.http import json_response
 from emulators.typeform.api import SubmissionError
+
+CHAOS_FIELDS = {"duplicate": float, "late": float, "late_by": float, "seed": int}
 
 if TYPE_CHECKING:
     from emulators.app import Emulators
@@ -60,8 +63,8 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
             except (ValueError, TypeError) as exc:
                 return json_response({"error": str(exc)}, 400)
         elif request.method == "DELETE":
-            state.faults.clear()
-        return json_response({"pending": state.faults.pending()})
+            state.faults.withdraw()
+        return json_response({"pending": state.faults.pending(), "taken": state.faults.taken()})
 
     # --- webhook deliveries -------------------------------------------------------------------
 
@@ -76,6 +79,31 @@ def control_blueprint(state: "Emulators", records: Records) -> Blueprint:
         for delivery in list(state.deliverer.deliveries):
             counts[delivery.state] = counts.get(delivery.state, 0) + 1
         return json_response({"states": counts, "pending": state.deliverer.pending()})
+
+    @bp.route("/deliveries/chaos", methods=["GET", "POST"])
+    def deliveries_chaos() -> Response:
+        """Webhooks delivered twice, or late: `{"duplicate": 0.1, "late": 0.2, "late_by": 600, "seed": 1}`."""
+        if request.method == "POST":
+            body = request.get_json(silent=True) or {}
+            try:
+                state.deliverer.chaos = Chaos(**{key: type_(body[key]) for key, type_ in CHAOS_FIELDS.items()
+                                                 if key in body})
+            except (ValueError, TypeError) as exc:
+                return json_response({"error": str(exc)}, 400)
+        deliveries = list(state.deliverer.deliveries)
+        return json_response({**state.deliverer.chaos.as_dict(),
+                              "twins": sum(1 for d in deliveries if d.twin_of),
+                              "late": sum(1 for d in deliveries if d.late_by)})
+
+    @bp.post("/deliveries/hold")
+    def hold_deliveries() -> Response:
+        """`{"held": true}`: no delivery starts, and the answer comes once none is in flight;
+        `{"held": false}`: they go on."""
+        body = request.get_json(silent=True) or {}
+        if body.get("held"):
+            return json_response({"held": True, "idle": state.deliverer.hold(float(body.get("timeout", 60)))})
+        state.deliverer.release()
+        return json_response({"held": False, "idle": state.deliverer.pending() == 0})
 
     @bp.post("/deliveries/wait")
     def wait_for_deliveries() -> Response:

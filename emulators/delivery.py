@@ -6,12 +6,17 @@ seconds), so a retry "after 5 minutes" can happen 30 ms later in a test.
 
 `wait_idle()` lets a test or the demo wait until every delivery is settled, instead of sleeping.
 Several deliveries go out at once (`workers`), as vendors do: nothing may rely on their order.
+`hold()` keeps every delivery waiting (none in flight) until `release()`: a run can do something
+between two of the vendors' retries. `Chaos` makes the vendors' other habits happen on demand: a
+webhook delivered twice, or late (and so after ones that came later).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,10 +62,35 @@ class Delivery:
     state: str = "pending"
     generation: int = 0  # deliveries of an earlier generation were cleared by a reset
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    twin_of: str = ""  # a second delivery of the same event
+    late_by: float = 0.0  # nominal seconds it was held back
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "service": self.service, "url": self.url, "description": self.description,
-                "state": self.state, "attempts": self.attempts}
+                "state": self.state, "attempts": self.attempts, "twin_of": self.twin_of, "late_by": self.late_by}
+
+
+@dataclass
+class Chaos:
+    """Each new delivery is sent twice with probability `duplicate`, and each send is held back
+    with probability `late` by up to `late_by` nominal seconds (seeded: a run can be replayed)."""
+
+    duplicate: float = 0.0
+    late: float = 0.0
+    late_by: float = 0.0
+    seed: int = 0
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.duplicate <= 1 and 0 <= self.late <= 1 and self.late_by >= 0):
+            raise ValueError("duplicate and late are probabilities, late_by a delay >= 0")
+        self.rng.seed(self.seed)
+
+    def delay(self) -> float:
+        return self.rng.uniform(0, self.late_by) if self.late and self.rng.random() < self.late else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"duplicate": self.duplicate, "late": self.late, "late_by": self.late_by, "seed": self.seed}
 
 
 class Deliverer:
@@ -71,8 +101,10 @@ class Deliverer:
         self._sequence = itertools.count()
         self._busy = 0
         self._generation = 0
+        self.chaos = Chaos()
         self._changed = threading.Condition()
         self._stopped = False
+        self._held = False
         self._local = threading.local()  # a session per worker: requests' sessions are not thread-safe
         self._threads = [threading.Thread(target=self._run, daemon=True, name=f"webhook-deliveries-{n}")
                          for n in range(workers)]
@@ -81,9 +113,14 @@ class Deliverer:
 
     def submit(self, delivery: Delivery, nominal_delay: float = 0.0) -> Delivery:
         with self._changed:
-            delivery.generation = self._generation
-            self.deliveries.append(delivery)
-            self._schedule(delivery, nominal_delay)
+            sends = [delivery]
+            if self.chaos.duplicate and self.chaos.rng.random() < self.chaos.duplicate:
+                sends.append(dataclasses.replace(delivery, id=f"{delivery.id}-bis", attempts=[], twin_of=delivery.id))
+            for send in sends:
+                send.generation = self._generation
+                send.late_by = self.chaos.delay()
+                self.deliveries.append(send)
+                self._schedule(send, nominal_delay + send.late_by)
         return delivery
 
     def _schedule(self, delivery: Delivery, nominal_delay: float) -> None:
@@ -94,8 +131,9 @@ class Deliverer:
     def _run(self) -> None:
         while True:
             with self._changed:
-                while not self._stopped and (not self._queue or self._queue[0][0] > time.monotonic()):
-                    self._changed.wait(self._queue[0][0] - time.monotonic() if self._queue else None)
+                while not self._stopped and (self._held or not self._queue or self._queue[0][0] > time.monotonic()):
+                    self._changed.wait(self._queue[0][0] - time.monotonic() if self._queue and not self._held
+                                       else None)
                 if self._stopped:
                     return
                 _, _, delivery = heapq.heappop(self._queue)
@@ -131,6 +169,23 @@ class Deliverer:
         if delivery.on_settled:
             delivery.on_settled(delivery)
 
+    def hold(self, timeout: float = 60.0) -> bool:
+        """Start no delivery until `release()`; True once none is in flight (False: `timeout` passed)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            self._held = True
+            while self._busy:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+    def release(self) -> None:
+        with self._changed:
+            self._held = False
+            self._changed.notify_all()
+
     def pending(self) -> int:
         with self._changed:
             return len(self._queue) + self._busy
@@ -150,6 +205,8 @@ class Deliverer:
         """Forget every delivery, and go back to the time scale the stand-ins started with."""
         with self._changed:
             self.time_scale = self.initial_time_scale
+            self.chaos = Chaos()
+            self._held = False
             self._generation += 1
             self._queue.clear()
             self.deliveries.clear()

@@ -6,7 +6,8 @@ without an answer (the request is not applied), `lose` applies the request and t
 connection: the caller never learns that its write landed, as when a process dies between a
 write and the next step. `after` lets that many requests through first, so a test can hit the
 n-th request of a multi-step write; `match` restricts the fault to requests whose "METHOD path"
-contains it.
+contains it. `GET /_emulator/faults` also lists the faults taken, with the request each one hit,
+so a run under random faults can say where they landed.
 """
 
 from __future__ import annotations
@@ -29,11 +30,23 @@ class Fault:
     after: int = 0
     match: str = ""
 
+    @property
+    def kind(self) -> str:
+        """What the caller sees: a status, a timeout-like wait, a dropped or a lost answer."""
+        if self.drop:
+            return "drop"
+        if self.lose:
+            return "lose"
+        if self.status is not None:
+            return str(self.status)
+        return f"latency {self.latency:g}s"
+
 
 class FaultBoard:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: list[Fault] = []
+        self._taken: list[dict[str, Any]] = []
 
     def add(self, spec: dict[str, Any]) -> Fault:
         fault = Fault(
@@ -70,6 +83,7 @@ class FaultBoard:
                 fault.count -= 1
                 if fault.count == 0:
                     self._pending.remove(fault)
+                self._taken.append({"service": service, "kind": fault.kind, "request": request_line})
                 return fault
         return None
 
@@ -77,6 +91,16 @@ class FaultBoard:
         with self._lock:
             return [asdict(f) for f in self._pending]
 
+    def taken(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._taken)
+
+    def withdraw(self) -> None:
+        """Forget the faults not taken yet (the ones taken stay listed)."""
+        with self._lock:
+            self._pending.clear()
+
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
+            self._taken.clear()

@@ -47,6 +47,14 @@ def functions_app() -> Any:
     return index
 
 
+def webhooks_to(functions_url: str) -> dict[str, Any]:
+    """Where the stand-ins deliver their webhooks: the functions at `functions_url`, with the Connect
+    configuration `deploy/` gives DocuSign (custom fields included, so events name their record)."""
+    return {"sendgrid_event_url": f"{functions_url}/sendgrid_events/",
+            "docusign_connect_url": f"{functions_url}/docusign_connect/",
+            "docusign_connect_include_data": ["custom_fields"]}
+
+
 class LocalStack:
     """Both servers, bound at construction (port 0 picks a free one), wired to each other: the
     functions run on `settings` with these ports, and the emulators deliver their webhooks to
@@ -73,11 +81,7 @@ class LocalStack:
 
     @property
     def vendor_webhooks(self) -> dict[str, Any]:
-        """Where the stand-ins deliver their webhooks: these functions, with the Connect
-        configuration `deploy/` gives DocuSign (custom fields included, so events name their record)."""
-        return {"sendgrid_event_url": f"{self.functions.url}/sendgrid_events/",
-                "docusign_connect_url": f"{self.functions.url}/docusign_connect/",
-                "docusign_connect_include_data": ["custom_fields"]}
+        return webhooks_to(self.functions.url)
 
     def start(self) -> "LocalStack":
         self._previous = bootstrap.configure(self.settings)  # this process's functions serve these settings

@@ -77,8 +77,8 @@ def coordinator_sets(pair_id: str, status: opt.PairStatus, reason: opt.PairReaso
 
 
 def simulate(settings: Settings, control: EmulatorControl, rng: random.Random, report: Path,
-             submit_all: Callable[[str, list[dict[str, Any]]], None]) -> list[str]:
-    """Run WEEKS of days; what came of it, as report lines. `submit_all` posts responses and waits
+             submit_all: Callable[[str, list[dict[str, Any]]], None], weeks: int = WEEKS) -> list[str]:
+    """Run `weeks` of days; what came of it, as report lines. `submit_all` posts responses and waits
     until the webhook has taken them."""
     gateway = bootstrap.gateway()
     start = paris_day(utcnow())
@@ -88,7 +88,7 @@ def simulate(settings: Settings, control: EmulatorControl, rng: random.Random, r
     cast = Cast.of(active, rng)
     totals: collections.Counter[str] = collections.Counter()
     seen = len(control.call("GET", "/outbox")["messages"])
-    for offset in range(1, WEEKS * 7 + 1):
+    for offset in range(1, weeks * 7 + 1):
         day = start + dt.timedelta(days=offset)
         moment = at(day, RUN_AT)
         run = DailyFollowUp.build(gateway, bootstrap.mailer(), bootstrap.alerts(), settings, clock=lambda: moment).run()
@@ -117,12 +117,12 @@ def simulate(settings: Settings, control: EmulatorControl, rng: random.Random, r
             print(f"   Semaine {offset // 7} (au {day:%d/%m}) : {totals['demandes']} demandes de point, "
                   f"{totals['réponses']} réponses, {totals['rappels']} rappels, {totals['alertes']} alertes, "
                   f"{totals['synthèses']} synthèses (cumul)", flush=True)
-    last = start + dt.timedelta(days=WEEKS * 7)
+    last = start + dt.timedelta(days=weeks * 7)
     digests = WeeklyDigests(gateway, bootstrap.mailer(), settings)
     pairs = gateway.all(Pair)
     report.write_text(digest_page(build(COLLECTIVE, digests.read(gateway.all(Need), pairs), last)),
                       encoding="utf-8")
-    return story_lines(start, last, totals, pairs, cast)
+    return story_lines(start, last, totals, pairs, cast, weeks)
 
 
 def add(totals: collections.Counter[str], run: FollowUpReport) -> None:
@@ -135,12 +135,12 @@ def add(totals: collections.Counter[str], run: FollowUpReport) -> None:
 
 
 def story_lines(start: dt.date, last: dt.date, totals: collections.Counter[str], pairs: list[Pair],
-                cast: Cast) -> list[str]:
+                cast: Cast, weeks: int = WEEKS) -> list[str]:
     by_id = {p.record_id: p for p in pairs}
     statuses = collections.Counter(p.status for p in pairs)
     fell, done = by_id[cast.falls_out], by_id[cast.finishes]
     return [
-        f"- Suivi simulé du {start:%d/%m/%Y} au {last:%d/%m/%Y} ({WEEKS} semaines, horloge injectée) : "
+        f"- Suivi simulé du {start:%d/%m/%Y} au {last:%d/%m/%Y} ({weeks} semaines, horloge injectée) : "
         f"{totals['demandes']} demandes de point d'étape, {totals['réponses']} réponses, {totals['rappels']} rappels, "
         f"{totals['alertes']} alertes, {totals['relances']} structures relancées, {totals['synthèses']} synthèses "
         "hebdomadaires",

@@ -27,6 +27,16 @@ def pytest_configure(config: pytest.Config) -> None:
     netguard.install()
 
 
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The campaign under fire's figures, when it ran (shown whether output is captured or not)."""
+    from tests.test_campaign_under_fire import FIGURES
+
+    if lines := config.stash.get(FIGURES, None):
+        terminalreporter.section("campagne sous le feu")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(autouse=True)
 def stays_on_loopback() -> Iterator[None]:
     """Fail any test during which something tried to reach beyond loopback."""

@@ -131,6 +131,28 @@ def test_choose_then_accept_shares_contacts_both_ways(live):
     assert "Déjà répondu" in html.unescape(again.text) and live.gateway.get(Pair, pair.record_id).status == "Actif"
 
 
+def test_an_acceptance_interrupted_after_the_binome_is_finished_by_the_click_again(live):
+    """The binôme is written « Actif », then the need's update fails: the mentor sees an error and
+    clicks again; the need, the mentor and the contacts follow (found by the campaign under fire)."""
+    lea, sam, college, first = campaign(live)
+    call(live, "suggest_mentors", {})
+    post(next(l for l in links_in(outbox(live, "suggestions")[0]) if "Léa" in page_of(l)))
+    [proposal] = outbox(live, "proposition", to="lea@exemple.fr")
+    answer_link = re.search(r"https?://\S+/choose_mentor/\?t=\S+", proposal["text"]).group(0)
+    needs = f"PATCH /airtable/v0/{live.settings.AIRTABLE_BASE_ID}/{Need.table_label()}"
+    live.control("POST", "/faults", json={"service": "airtable", "status": 500, "match": needs})
+    assert post(answer_link, action="accept").status_code >= 500
+    [pair] = live.gateway.all(Pair)
+    assert pair.status == "Actif" and live.gateway.get(Need, first.record_id).status == "Bénévole choisi·e"
+    assert post(answer_link, action="accept").status_code == 200
+    assert live.gateway.get(Need, first.record_id).status == "Pourvu"
+    assert live.gateway.get(Volunteer, lea.record_id).status == "En binôme"
+    assert len(outbox(live, "binome", to="cdi@college.fr")) == 1
+    assert len(outbox(live, "binome", to="lea@exemple.fr")) == 1
+    again = post(answer_link, action="accept")
+    assert "Déjà répondu" in html.unescape(again.text) and len(outbox(live, "binome")) == 2
+
+
 def page_of(link: str) -> str:
     return html.unescape(requests.get(link, timeout=30).text)
 

@@ -163,12 +163,38 @@ def test_sendgrid_down_then_the_sweep_sends_after_the_backoff(live):
 
 
 def test_an_email_whose_answer_is_lost_is_uncertain_and_never_sent_twice(live):
+    live.unplug_vendor_events()  # no event says it went (see the next test)
     live.control("POST", "/faults", json={"service": "sendgrid", "lose": True, "count": 1})
     live.submit("volunteer", VOLUNTEER)
     live.settle()
     assert volunteer(live).email_status == "Incertain" and len(outbox(live)) == 1  # it did go
     sweep(live, minutes=60)
     assert len(outbox(live)) == 1 and volunteer(live).email_status == "Incertain"
+
+
+def test_the_events_of_an_uncertain_email_settle_it_instead_of_being_refused_for_days(live):
+    """The send went but binome never learnt its message id: SendGrid's events, named by the
+    record and the attempt, say it went; the batch is taken, not refused until SendGrid gives up."""
+    live.unplug_vendor_events()
+    live.control("POST", "/faults", json={"service": "sendgrid", "lose": True, "count": 1})
+    live.submit("volunteer", VOLUNTEER)
+    live.settle()
+    person = volunteer(live)
+    assert person.email_status == "Incertain" and not person.email_message_id
+    [sent] = outbox(live)
+    events = [{"email": person.email, "event": event, "timestamp": n, "sg_event_id": f"late-{n}",
+               "sg_message_id": f"{sent['x_message_id']}.filter0001.0.0", "binome_table": "volunteers",
+               "binome_record": person.record_id, "binome_attempt": str(person.email_attempts or 0)}
+              for n, event in enumerate(["processed", "delivered"], start=1)]
+    assert post_events(live, events).status_code == 200
+    person = volunteer(live)
+    assert person.email_status == "Délivré" and person.email_message_id == sent["x_message_id"]
+    other_attempt = [{**events[0], "sg_event_id": "other", "binome_attempt": "7"}]
+    live.gateway.update([Volunteer(record_id=person.record_id, email_status=opt.EmailStatus.UNCERTAIN,
+                                   email_message_id="")])
+    assert post_events(live, other_attempt).status_code == 503  # another attempt's events: still unknown
+    sweep(live, minutes=60)
+    assert len(outbox(live)) == 1
 
 
 def test_docusign_down_then_the_sweep_creates_the_envelope(live):

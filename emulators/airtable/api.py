@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import collections
 import json
-import threading
 import re
+import threading
 from typing import Any, Callable
 
 from flask import Blueprint, Response, request
@@ -31,7 +31,9 @@ LIST_OPTIONS = ("pageSize", "maxRecords", "offset", "filterByFormula", "view", "
 class AirtableConfig:
     """The rate limit (per base) and the penalty after a 429, on by default; the penalty lasts
     30 nominal seconds, compressed like every other delay of the stand-ins by `time_scale()`,
-    unless `penalty_seconds` sets it in real seconds."""
+    unless `penalty_seconds` sets it in real seconds. `refused` counts the 429s it gave by cause: over
+    the limit (a client that does not pace itself), or during a penalty; injected ones are the fault
+    board's."""
 
     def __init__(self, rate_limit: float | None = 5.0, retry_after: int | None = None,
                  time_scale: Callable[[], float] = lambda: 1.0):
@@ -44,6 +46,13 @@ class AirtableConfig:
         self.box = PenaltyBox()
         self._counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self._counts_lock = threading.Lock()
+        self.refused = {"limit": 0, "penalty": 0}
+
+    def _refuse(self, cause: str, base_id: str) -> bool:
+        with self._counts_lock:
+            self.refused[cause] += 1
+        self.punish(base_id)
+        return False
 
     def admit(self, base_id: str) -> bool:
         """Count a request to `base_id`, or refuse it (and start the penalty)."""
@@ -54,12 +63,10 @@ class AirtableConfig:
 
     def _admit(self, base_id: str) -> bool:
         if self.penalty and self.box.serving(base_id):
-            self.punish(base_id)
-            return False
+            return self._refuse("penalty", base_id)
         if self.limit.allow(base_id):
             return True
-        self.punish(base_id)
-        return False
+        return self._refuse("limit", base_id)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per base: the requests served and those refused with a 429 (Airtable's limit is per base)."""
@@ -90,12 +97,13 @@ class AirtableConfig:
     def reset(self) -> None:
         with self._counts_lock:
             self._counts.clear()
+            self.refused = {"limit": 0, "penalty": 0}
         self.update({"rate_limit": self.initial_rate_limit, "retry_after": None, "penalty": True,
                      "penalty_seconds": None})
 
     def as_dict(self) -> dict[str, Any]:
         return {"rate_limit": self.limit.per_second, "retry_after": self.retry_after, "penalty": self.penalty,
-                "penalty_seconds": self.effective_penalty()}
+                "penalty_seconds": self.effective_penalty(), "refused": dict(self.refused)}
 
 
 def airtable_blueprint(store: Store, records: Records, meta: Meta, faults: FaultBoard,

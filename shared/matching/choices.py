@@ -183,6 +183,12 @@ class ChoiceService:
             pair, need, volunteer, structure = self._answer_of(token)
         except LinkRefused as exc:
             return Page(400, message("Votre réponse", str(exc)))
+        confirmed = message("Merci !", f"Le binôme est confirmé. Vous recevez par email les coordonnées de "
+                            f"{structure.name}, qui reçoit les vôtres.")
+        if accept and pair.status == opt.PairStatus.ACTIVE and need.status == opt.NeedStatus.CHOSEN:
+            # An acceptance interrupted after its first write (the binôme): the click again finishes it.
+            self._accept(pair, need, volunteer, structure)
+            return Page(200, confirmed)
         if pair.status != opt.PairStatus.PROPOSED:
             return Page(200, message("Déjà répondu", f"Cette proposition est « {pair.status} » : rien n'a changé."))
         if pair.answer_before and self.clock() > pair.answer_before:
@@ -190,8 +196,7 @@ class ChoiceService:
                                      "d'autres suggestions. Merci tout de même !"))
         if accept:
             self._accept(pair, need, volunteer, structure)
-            return Page(200, message("Merci !", f"Le binôme est confirmé. Vous recevez par email les coordonnées de "
-                                     f"{structure.name}, qui reçoit les vôtres."))
+            return Page(200, confirmed)
         chosen = next((r for r in opt.PairReason if r.value == reason), opt.PairReason.OTHER)
         self.decline(pair, need, volunteer, structure, chosen, detail)
         return Page(200, message("C'est noté", "Merci d'avoir répondu : la structure va choisir un·e autre bénévole."))

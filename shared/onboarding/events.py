@@ -8,7 +8,10 @@ says so and the coordinators get one alert per message, since someone must call 
 
 A batch is journaled once (by the hash of its events' ids). An event about a message whose send
 binome has not recorded yet answers 503: SendGrid delivers the batch again later, and events
-already applied change nothing the second time.
+already applied change nothing the second time. A send that `reconcile` settled « Incertain » (its
+process died before recording it) is never recorded; its events, named by the record and the
+attempt they were sent for, say that it went: the record takes their message and their status,
+and the batch is no longer refused for the 72 hours SendGrid retries it.
 """
 
 from __future__ import annotations
@@ -91,20 +94,25 @@ class EventsService:
 
     def _person_after(self, person: Volunteer | Structure,
                       events: list[dict[str, Any]]) -> tuple[Volunteer | Structure | None, int]:
-        status, unrecorded = person.email_status, 0
+        status, unrecorded, recorded = person.email_status, 0, person.email_message_id
         for event in sorted(events, key=lambda e: int(e.get("timestamp") or 0)):
             message = str(event.get("sg_message_id", ""))
-            if not person.email_message_id:
+            if not recorded and is_the_uncertain_send(person, event):
+                recorded = message.split(".")[0]  # SendGrid's event id starts with the send's X-Message-Id
+            if not recorded:
                 unrecorded += event.get("event") in rules.SENDGRID_EVENTS  # the send's outcome is on its way
                 continue
-            if not message.startswith(person.email_message_id):
+            if not message.startswith(recorded):
                 continue  # an older message to this person
             new = rules.email_after(status, str(event.get("event")))
             if new is not None:
                 status = new
                 if new.value in rules.UNUSABLE:
                     self._alert(person, new, event)
-        return (update_of(person, {"email_status": status}) if status != person.email_status else None), unrecorded
+        changes: dict[str, Any] = {"email_status": status}
+        if recorded != person.email_message_id:
+            changes["email_message_id"] = recorded
+        return update_of(person, changes), unrecorded
 
     def _alert(self, person: Volunteer | Structure, status: opt.EmailStatus, event: dict[str, Any]) -> None:
         who = person.full_name if isinstance(person, Volunteer) else f"{person.name} ({person.contact})"
@@ -120,3 +128,9 @@ class EventsService:
         self.journal.record(reference, SOURCE, KIND, status, "Événements SendGrid", detail, payload)
         log.info("sendgrid %s: %s", reference, status.value)
         return EventsOutcome(status.value, detail)
+
+
+def is_the_uncertain_send(person: Volunteer | Structure, event: dict[str, Any]) -> bool:
+    """Whether `event` is about the send this record holds as « Incertain »: sent for this attempt."""
+    return (person.email_status == opt.EmailStatus.UNCERTAIN and bool(event.get("sg_message_id"))
+            and str(event.get("binome_attempt", "")) == str(person.email_attempts or 0))
