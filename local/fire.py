@@ -47,7 +47,8 @@ from local import weeks
 from local.antennas import antennas
 from local.campaign import Campaign
 from local.emulator import EmulatorControl
-from local.functions_process import FunctionsProcess, free_port
+from local.functions_process import FunctionsProcess
+from local.processes import free_port
 from local.invariants import Observed, Response, doubled_entries, tallies, uncertain, violations
 from local.salvo import Salvo
 from local.stack import webhooks_to

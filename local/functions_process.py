@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,18 +21,12 @@ from typing import IO, Any
 import requests
 
 from emulators.server import BackgroundServer, quiet_request_logs
+from local.processes import stop
 from shared import bootstrap
 from shared.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60.0  # seconds for a cold start (imports of every function)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def environment_of(settings: Settings) -> dict[str, str]:
@@ -97,13 +90,7 @@ class FunctionsProcess:
         self.start()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
         if self._log:
             self._log.close()
         self._workdir.cleanup()

@@ -6,21 +6,16 @@ benchmarks, so a function's answer times are not those of a process shared with 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
+from local.processes import free_port, stop
+
 ROOT = Path(__file__).resolve().parent.parent
 READY_LINE = "Listening at:"  # gunicorn, at log level info
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FunctionInstance:
@@ -58,13 +53,7 @@ class FunctionInstance:
                 ready.set()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
 
     def __enter__(self) -> "FunctionInstance":
         return self.start()
