@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import json
+import logging
 import os
 import statistics
 import threading
@@ -171,6 +172,7 @@ def structures_choosing_at_once(stack: LocalStack, control: EmulatorControl, lin
 def main() -> None:
     sign_ups = int(os.environ.get("LOAD_SIGN_UPS", "2000"))
     structures = int(os.environ.get("LOAD_STRUCTURES", "200"))
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # 64 senders share one local process
     with provisioned() as (stack, control):
         control.airtable_config(rate_limit=AIRTABLE_REQUESTS_PER_SECOND, penalty_seconds=30)
         print("The campaign's peaks, Airtable's limit and its 30-second penalty on:", flush=True)
