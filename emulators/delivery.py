@@ -171,15 +171,9 @@ class Deliverer:
 
     def hold(self, timeout: float = 60.0) -> bool:
         """Start no delivery until `release()`; True once none is in flight (False: `timeout` passed)."""
-        deadline = time.monotonic() + timeout
         with self._changed:
             self._held = True
-            while self._busy:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._changed.wait(remaining)
-            return True
+            return self._changed.wait_for(lambda: not self._busy, timeout)
 
     def release(self) -> None:
         with self._changed:
@@ -192,14 +186,8 @@ class Deliverer:
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no delivery is queued or in flight; False if `timeout` passed first."""
-        deadline = time.monotonic() + timeout
         with self._changed:
-            while self._queue or self._busy:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._changed.wait(remaining)
-            return True
+            return self._changed.wait_for(lambda: not (self._queue or self._busy), timeout)
 
     def clear(self) -> None:
         """Forget every delivery, and go back to the time scale the stand-ins started with."""
