@@ -16,19 +16,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import json
 import logging
 import os
-import statistics
 import threading
 import time
 
-import google.oauth2.credentials
 import requests
-from google.cloud import tasks_v2
 
+from bench.queue import airtable_counts, payloads, percentiles, use_intake_queue
 from bench.stack import limit_lifted, provisioned, seeding_gateway
-from local.campaign import Campaign
 from local.emulator import EmulatorControl
 from local.stack import LocalStack
 from schemas import options as opt
@@ -41,19 +37,6 @@ from shared.signatures import sign_typeform
 
 QUEUE = "projects/binome-bench/locations/europe-west1/queues/airtable-load"
 PATIENCE = 900.0  # seconds a client waits here: the answer times are measured, not cut at a timeout
-
-
-def percentiles(times: list[float]) -> str:
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return (f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-            f"max {ordered[-1] * 1000:.0f} ms")
-
-
-def airtable_counts(control: EmulatorControl) -> tuple[int, int]:
-    stats = control.call("GET", "/stats")
-    return (sum(n for key, n in stats["requests"].items() if key.startswith("airtable")),
-            stats["errors"].get("airtable 429", 0))
 
 
 def against_ceiling(used: int, elapsed: float, earliest: float = 0.0) -> str:
@@ -73,17 +56,8 @@ def wait_for(count_now, expected: int) -> None:
 def sign_ups_within_a_minute(stack: LocalStack, control: EmulatorControl, count: int) -> str:
     form_id = stack.settings.TYPEFORM_FORM_VOLUNTEER
     control.create_form(form_id, FORMS["volunteer"].definition)
-    campaign = Campaign(seed=7)
-    bodies = [json.dumps(control.call("POST", f"/typeform/{form_id}/submit",
-                                      json={"answers": campaign.volunteer(n)})["payload"],
-                         ensure_ascii=False).encode() for n in range(count)]
-    client = tasks_v2.CloudTasksClient(credentials=google.oauth2.credentials.Credentials(token="bench"),
-                                       transport="rest",
-                                       client_options={"api_endpoint": stack.settings.BINOME_CLOUD_TASKS_ENDPOINT})
-    client.create_queue(parent=QUEUE.rsplit("/queues/", 1)[0], queue=tasks_v2.Queue(
-        name=QUEUE, rate_limits=tasks_v2.RateLimits(max_dispatches_per_second=AIRTABLE_REQUESTS_PER_SECOND,
-                                                    max_concurrent_dispatches=1)))
-    bootstrap.configure(stack.settings.rebuilt(BINOME_INTAKE_QUEUE=QUEUE))
+    bodies = payloads(control, form_id, count, 0)
+    use_intake_queue(stack, QUEUE)
     url, secret = f"{stack.functions.url}/typeform_webhook/", stack.settings.TYPEFORM_SECRET
     before = len(bootstrap.gateway().all(Volunteer, fields=["email"]))
     used_before, throttled_before = airtable_counts(control)

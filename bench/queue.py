@@ -59,6 +59,25 @@ def post(url: str, secret: str, body: bytes) -> tuple[float, int]:
     return time.perf_counter() - started, status
 
 
+def percentiles(times: list[float]) -> str:
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return (f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+            f"max {ordered[-1] * 1000:.0f} ms")
+
+
+def use_intake_queue(stack: LocalStack, name: str) -> None:
+    """Create the base's queue in the Cloud Tasks stand-in (the base's rate, one task at a time)
+    and have the functions queue into it."""
+    client = tasks_v2.CloudTasksClient(credentials=google.oauth2.credentials.Credentials(token="bench"),
+                                       transport="rest",
+                                       client_options={"api_endpoint": stack.settings.BINOME_CLOUD_TASKS_ENDPOINT})
+    client.create_queue(parent=name.rsplit("/queues/", 1)[0], queue=tasks_v2.Queue(
+        name=name, rate_limits=tasks_v2.RateLimits(max_dispatches_per_second=AIRTABLE_REQUESTS_PER_SECOND,
+                                                   max_concurrent_dispatches=1)))
+    bootstrap.configure(stack.settings.rebuilt(BINOME_INTAKE_QUEUE=name))
+
+
 def airtable_counts(control: EmulatorControl) -> tuple[int, int]:
     stats = control.call("GET", "/stats")
     return (sum(n for key, n in stats["requests"].items() if key.startswith("airtable")),
@@ -100,12 +119,10 @@ def burst(stack: LocalStack, control: EmulatorControl, bodies: list[bytes], url:
     landed = landed_by(before + len(bodies)) - before
     complete = time.perf_counter() - started
     used, throttled = (a - b for a, b in zip(airtable_counts(control), (requests_before, throttled_before)))
-    times = sorted(t for t, _ in answers)
-    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
     floor = 2 * len(bodies) / 10 / AIRTABLE_REQUESTS_PER_SECOND
     failed = sum(1 for _, status in answers if not 200 <= status < 300)
-    return (f"webhook p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max "
-            f"{times[-1] * 1000:.0f} ms ({failed} not 2xx, all answered in {answered:.1f} s); {landed} sign-ups in "
+    return (f"webhook {percentiles([t for t, _ in answers])} ({failed} not 2xx, all answered in {answered:.1f} s); "
+            f"{landed} sign-ups in "
             f"the base after {complete:.1f} s (floor {floor:.0f} s, {complete / floor:.1f}×); {used} Airtable "
             f"requests = {used / complete:.2f}/s ({used / len(bodies):.2f} a sign-up); 429 answers: {throttled}\n"
             f"    by step: {step_changes(steps_before, steps(control))}")
@@ -134,13 +151,7 @@ def main() -> None:
         if direct:  # QUEUE_DIRECT=0: the queue alone
             print(f"  {direct} written by the webhook: "
                   f"{burst(stack, control, payloads(control, form_id, direct, 0))}", flush=True)
-        client = tasks_v2.CloudTasksClient(credentials=google.oauth2.credentials.Credentials(token="bench"),
-                                           transport="rest", client_options={
-                                               "api_endpoint": stack.settings.BINOME_CLOUD_TASKS_ENDPOINT})
-        client.create_queue(parent=QUEUE.rsplit("/queues/", 1)[0], queue=tasks_v2.Queue(
-            name=QUEUE, rate_limits=tasks_v2.RateLimits(max_dispatches_per_second=AIRTABLE_REQUESTS_PER_SECOND,
-                                                        max_concurrent_dispatches=1)))
-        bootstrap.configure(stack.settings.rebuilt(BINOME_INTAKE_QUEUE=QUEUE))
+        use_intake_queue(stack, QUEUE)
         bodies = payloads(control, form_id, count, direct)
         with tempfile.TemporaryDirectory() as folder, webhook_instance(stack, folder) as webhook:
             print(f"  {count} through the queue, the webhook in a process of its own: "
