@@ -23,7 +23,7 @@ import time
 
 import requests
 
-from bench.queue import airtable_counts, payloads, percentiles, use_intake_queue
+from bench.queue import airtable_counts, landed_by, payloads, percentiles, use_intake_queue
 from bench.stack import limit_lifted, provisioned, seeding_gateway
 from local.emulator import EmulatorControl
 from local.stack import LocalStack
@@ -45,12 +45,6 @@ def against_ceiling(used: int, elapsed: float, earliest: float = 0.0) -> str:
     ceiling = max(used / AIRTABLE_REQUESTS_PER_SECOND, earliest)
     return (f"{used} Airtable requests in {elapsed:.1f} s = {used / elapsed:.2f}/s; ceiling {ceiling:.1f} s, "
             f"{(elapsed / ceiling - 1) * 100:+.0f} %")
-
-
-def wait_for(count_now, expected: int) -> None:
-    deadline = time.monotonic() + PATIENCE
-    while count_now() < expected and time.monotonic() < deadline:
-        time.sleep(1)  # a poll for a benchmark's clock, not a synchronisation
 
 
 def sign_ups_within_a_minute(stack: LocalStack, control: EmulatorControl, count: int) -> str:
@@ -84,9 +78,8 @@ def sign_ups_within_a_minute(stack: LocalStack, control: EmulatorControl, count:
     with concurrent.futures.ThreadPoolExecutor(64) as pool:
         list(pool.map(lambda n: deliver(n, started), range(count)))
     arrived = time.perf_counter() - started
-    wait_for(lambda: len(bootstrap.gateway().all(Volunteer, fields=["email"])) - before, count)
+    landed = landed_by(before + count, PATIENCE) - before
     complete = time.perf_counter() - started
-    landed = len(bootstrap.gateway().all(Volunteer, fields=["email"])) - before
     used, throttled = (a - b for a, b in zip(airtable_counts(control), (used_before, throttled_before)))
     failed = sum(1 for s in statuses if not 200 <= s < 300)
     return (f"{count} sign-ups sent over {arrived:.1f} s: webhook {percentiles(times)} ({failed} not 2xx); "
